@@ -1,0 +1,85 @@
+package org.suncet.loss;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.evaluator.AbstractAccuracy;
+import ai.djl.util.Pair;
+
+/**
+ * Contrastive top-1 accuracy (SimCLR, Chen et al. 2020, arXiv 2002.05709): the fraction of rows
+ * whose most similar other row, by cosine similarity, is one of its positives.
+ *
+ * <pre>
+ *   acc = (1/M) Σ_i [ argmax_{a ≠ i} ẑ_i · ẑ_a ∈ P(i) ]
+ * </pre>
+ *
+ * <p>Input: {@code predictions = NDList(z [M, D])}. With {@code labels} null or empty, z is
+ * view-major {@code [V·N, D]} as for {@link NtXentLoss} and the positives are the other views of
+ * the image; with {@code labels = NDList(y [M])} the positives are the rows of the same class. As a
+ * DJL {@code Evaluator} it accumulates over batches; {@link #evaluate} returns the batch's accuracy
+ * as a float32 scalar. No gradient is recorded. Bad input ({@link IllegalArgumentException}): as
+ * for the losses' shapes.
+ */
+public final class ContrastiveAccuracy extends AbstractAccuracy {
+
+    private final int viewsPerImage;
+
+    /** Creates the metric for two views per image. */
+    public ContrastiveAccuracy() {
+        this("ContrastiveAccuracy", 2);
+    }
+
+    /**
+     * Creates the metric.
+     *
+     * @param name the display name
+     * @param viewsPerImage V, used when no labels are given (≥ 2)
+     */
+    public ContrastiveAccuracy(String name, int viewsPerImage) {
+        super(name);
+        if (viewsPerImage < 2) {
+            throw new IllegalArgumentException("viewsPerImage must be >= 2, got " + viewsPerImage);
+        }
+        this.viewsPerImage = viewsPerImage;
+    }
+
+    /**
+     * Returns the batch's contrastive accuracy.
+     *
+     * @param labels null or empty (views), or {@code NDList(y [M])}
+     * @param predictions {@code NDList(z [M, D])}
+     * @return a float32 scalar in [0, 1]
+     */
+    @Override
+    public NDArray evaluate(NDList labels, NDList predictions) {
+        Pair<Long, NDArray> result = accuracyHelper(labels, predictions);
+        try (NDArray correct = result.getValue();
+                NDArray asFloat = correct.toType(DataType.FLOAT32, false)) {
+            return asFloat.mean();
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected Pair<Long, NDArray> accuracyHelper(NDList labels, NDList predictions) {
+        NDArray embeddings =
+                InputChecks.embeddings(InputChecks.single(predictions, "predictions"));
+        long rows = embeddings.getShape().get(0);
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray z = ContrastiveCore.computeType(embeddings.stopGradient());
+            NDArray ids =
+                    labels == null || labels.isEmpty()
+                            ? NtXentLoss.imageIds(z, viewsPerImage)
+                            : InputChecks.classLabels(labels, rows).toDevice(z.getDevice(), false);
+            NDArray s = Similarity.COSINE.matrix(z, 1f);
+            NDArray self = z.getManager().eye(Math.toIntExact(rows)).toType(s.getDataType(), false);
+            NDArray nearest = s.add(self.toDevice(s.getDevice(), false).mul(ContrastiveCore.EXCLUDED)).argMax(1);
+            NDArray correct = ids.get(nearest).eq(ids).toType(DataType.INT64, false);
+            NDScope.unregister(correct);
+            return new Pair<>(rows, correct);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package org.suncet.loss;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Knowledge distillation of SimCLRv2 (Chen et al. 2020, "Big Self-Supervised Models are Strong
+ * Semi-Supervised Learners", arXiv 2006.10029): the student matches the teacher's softened class
+ * distribution on unlabeled images.
+ *
+ * <pre>
+ *   L = mean_b [ − Σ_c softmax(t_b / T)_c · log softmax(u_b / T)_c ]      (× T² if enabled)
+ * </pre>
+ *
+ * <p>Input: {@code labels = NDList(teacherLogits [B, C])}, {@code predictions =
+ * NDList(studentLogits [B, C])}. No gradient flows to the teacher. Output: a scalar in the
+ * student's dtype and device. Defaults: T = 1 and no T² factor (SimCLRv2); {@code
+ * optScaleByTemperatureSquared(true)} gives Hinton et al.'s gradient-scale correction. Mixing with a
+ * supervised cross-entropy, {@code (1−α)·CE + α·L}, is left to the training step.
+ *
+ * <p>Bad input ({@link IllegalArgumentException}): rank other than 2, teacher and student shapes
+ * that differ, an empty batch or no classes, T not finite and &gt; 0; with value checks on
+ * (default), non-finite logits.
+ */
+public final class DistillationLoss extends AccumulatingLoss {
+
+    private final float temperature;
+    private final boolean scaleByTemperatureSquared;
+    private final boolean checkValues;
+
+    private DistillationLoss(Builder builder) {
+        super(builder.name);
+        this.temperature = InputChecks.temperature(builder.temperature);
+        this.scaleByTemperatureSquared = builder.scaleByTemperatureSquared;
+        this.checkValues = builder.checkValues;
+    }
+
+    /**
+     * Returns a builder with T = 1 and no T² factor.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns the temperature T.
+     *
+     * @return T
+     */
+    public float getTemperature() {
+        return temperature;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public NDArray evaluate(NDList labels, NDList predictions) {
+        NDArray teacher = InputChecks.single(labels, "labels (teacher logits)");
+        NDArray student = InputChecks.single(predictions, "predictions (student logits)");
+        Shape shape = student.getShape();
+        if (shape.dimension() != 2 || shape.get(0) < 1 || shape.get(1) < 1) {
+            throw new IllegalArgumentException(
+                    "student logits must have shape [B, C] with B, C >= 1, got " + shape);
+        }
+        if (!teacher.getShape().equals(shape)) {
+            throw new IllegalArgumentException(
+                    "teacher logits must have the student's shape "
+                            + shape
+                            + ", got "
+                            + teacher.getShape());
+        }
+        DataType outputType = student.getDataType();
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray u = ContrastiveCore.computeType(student);
+            NDArray t =
+                    teacher.stopGradient()
+                            .toType(u.getDataType(), false)
+                            .toDevice(u.getDevice(), false);
+            if (checkValues) {
+                checkFinite(t, u);
+            }
+            NDArray target = t.div(temperature).softmax(1);
+            NDArray logProbabilities = u.div(temperature).logSoftmax(1);
+            NDArray loss = target.mul(logProbabilities).sum(new int[] {1}).mean().neg();
+            if (scaleByTemperatureSquared) {
+                loss = loss.mul(temperature * temperature);
+            }
+            NDArray result = loss.toType(outputType, false);
+            NDScope.unregister(result);
+            return result;
+        }
+    }
+
+    private static void checkFinite(NDArray teacher, NDArray student) {
+        boolean[] bad =
+                NDArrays.stack(
+                                new NDList(
+                                        InputChecks.anyNonFinite(teacher),
+                                        InputChecks.anyNonFinite(student)))
+                        .toBooleanArray();
+        if (bad[0] || bad[1]) {
+            throw new IllegalArgumentException(
+                    (bad[0] ? "teacher" : "student")
+                            + " logits must be finite, got NaN or Inf in shape "
+                            + student.getShape());
+        }
+    }
+
+    /** Builds a {@link DistillationLoss}. */
+    public static final class Builder {
+        String name = "DistillationLoss";
+        float temperature = 1f;
+        boolean scaleByTemperatureSquared;
+        boolean checkValues = true;
+
+        Builder() {}
+
+        /**
+         * Sets the temperature T (finite, &gt; 0; default 1).
+         *
+         * @param temperature T
+         * @return this builder
+         */
+        public Builder optTemperature(float temperature) {
+            this.temperature = temperature;
+            return this;
+        }
+
+        /**
+         * Sets whether the loss is multiplied by T² (default false, as in SimCLRv2).
+         *
+         * @param scale whether to scale by T²
+         * @return this builder
+         */
+        public Builder optScaleByTemperatureSquared(boolean scale) {
+            this.scaleByTemperatureSquared = scale;
+            return this;
+        }
+
+        /**
+         * Sets whether the logits are checked to be finite (default true; one host read).
+         *
+         * @param checkValues whether to check values
+         * @return this builder
+         */
+        public Builder optCheckValues(boolean checkValues) {
+            this.checkValues = checkValues;
+            return this;
+        }
+
+        /**
+         * Sets the display name.
+         *
+         * @param name the name
+         * @return this builder
+         */
+        public Builder optName(String name) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("name must be non-blank, got '" + name + "'");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * Builds the loss.
+         *
+         * @return the loss
+         * @throws IllegalArgumentException if T is not finite and &gt; 0
+         */
+        public DistillationLoss build() {
+            return new DistillationLoss(this);
+        }
+    }
+}

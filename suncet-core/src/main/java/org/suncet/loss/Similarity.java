@@ -1,0 +1,50 @@
+package org.suncet.loss;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * The pairwise similarity a contrastive loss scores candidates with, divided by the temperature τ.
+ *
+ * <ul>
+ *   <li>{@link #COSINE}: {@code s_ij = ẑ_i · ẑ_j / τ} with {@code ẑ = z / max(||z||, 1e-12)} (SimCLR,
+ *       SupCon, SuNCEt).
+ *   <li>{@link #NEGATIVE_SQUARED_EUCLIDEAN}: {@code s_ij = −||z_i − z_j||² / τ} on unnormalised
+ *       embeddings (NCA, Goldberger et al. 2004).
+ * </ul>
+ */
+public enum Similarity {
+    /** Cosine similarity of L2-normalised rows over τ. */
+    COSINE {
+        @Override
+        NDArray matrix(NDArray embeddings, float temperature) {
+            // ẑ = z / sqrt(max(Σ z², 1e-24)): same values as z / max(||z||, 1e-12), finite gradient at 0.
+            NDArray normalised =
+                    embeddings.div(
+                            embeddings.square().sum(new int[] {1}, true).maximum(1e-24).sqrt());
+            // [M, D] x [D, M] -> [M, M]; τ is applied on the [M, D] side (one pass fewer).
+            return normalised.div(temperature).matMul(normalised.transpose());
+        }
+    },
+    /** Negative squared Euclidean distance over τ; embeddings are not normalised. */
+    NEGATIVE_SQUARED_EUCLIDEAN {
+        @Override
+        NDArray matrix(NDArray embeddings, float temperature) {
+            // −||z_i − z_j||² = 2 z_i·z_j − ||z_i||² − ||z_j||²
+            NDArray squaredNorms = embeddings.square().sum(new int[] {1}, true); // [M, 1]
+            NDArray gram = embeddings.matMul(embeddings.transpose()); // [M, M]
+            return gram.mul(2)
+                    .sub(squaredNorms)
+                    .sub(squaredNorms.transpose())
+                    .div(temperature);
+        }
+    };
+
+    /**
+     * Returns the {@code [M, M]} similarity matrix of {@code [M, D]} embeddings, divided by τ.
+     *
+     * @param embeddings the embeddings, {@code [M, D]}, in float32 or float64
+     * @param temperature τ &gt; 0
+     * @return {@code s}, {@code [M, M]}, same dtype and device as the embeddings
+     */
+    abstract NDArray matrix(NDArray embeddings, float temperature);
+}

@@ -1,0 +1,305 @@
+package org.suncet.loss;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.suncet.loss.LossTesting.assertRelative;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.loss.Loss;
+import java.util.Random;
+import net.jqwik.api.Assume;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.DoubleRange;
+import net.jqwik.api.constraints.FloatRange;
+import net.jqwik.api.constraints.IntRange;
+
+/**
+ * What every labeled contrastive loss (SuNCEt, SupCon, NCA) must satisfy, checked against the
+ * double-loop {@link ReferenceLosses}. Subclasses name the loss and its reference.
+ */
+abstract class SupervisedLossContract {
+
+    abstract Loss newLoss(float temperature);
+
+    abstract double reference(double[][] z, long[] y, double temperature);
+
+    /** The reference similarity matrix s (already divided by τ). */
+    abstract double[][] similarity(double[][] z, double temperature);
+
+    /**
+     * The float32 tolerance: 1e-4 relative, plus the rounding of the similarities themselves
+     * (float32 holds s_ij to about 6e-8·|s_ij|; NCA's s reaches thousands at small τ, so a loss
+     * near 0 is a difference of two large log-sum-exps).
+     */
+    double float32Tolerance(double[][] z, double temperature, double expected) {
+        double largest = 0;
+        for (double[] row : similarity(z, temperature)) {
+            for (double v : row) {
+                largest = Math.max(largest, Math.abs(v));
+            }
+        }
+        return 1e-4 * Math.abs(expected) + 1e-6 * largest;
+    }
+
+    /** Whether the loss normalises z (cosine similarity), so that rescaling rows changes nothing. */
+    abstract boolean cosine();
+
+    static NDList labels(NDManager manager, long[] y) {
+        return new NDList(manager.create(y));
+    }
+
+    LossTesting.Evaluation evaluate(float tau, long[] y, double[][] z, DataType type) {
+        Loss loss = newLoss(tau);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            return LossTesting.evaluate(loss, labels(manager, y), z, type);
+        }
+    }
+
+    @Property(tries = 60)
+    void matchesReferenceInFloat64WithGradient(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 2, max = 64) int rows,
+            @ForAll @IntRange(min = 2, max = 32) int dim,
+            @ForAll @IntRange(min = 1, max = 12) int classes,
+            @ForAll @FloatRange(min = 0.05f, max = 2f) float tau) {
+        Random random = new Random(seed);
+        double[][] z = LossTesting.gaussian(random, rows, dim, 1);
+        long[] y = LossTesting.labels(random, rows, classes);
+        Assume.that(LossTesting.hasPositive(y));
+        LossTesting.Evaluation result = evaluate(tau, y, z, DataType.FLOAT64);
+        assertRelative(reference(z, y, tau), result.value(), 1e-9, "loss");
+        double[][] numeric =
+                ReferenceLosses.numericGradient(x -> reference(x, y, tau), z, 1e-5);
+        assertRelative(numeric, result.gradient(), 1e-6, "gradient vs finite differences");
+    }
+
+    @Property(tries = 40)
+    void matchesReferenceInFloat32(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 2, max = 64) int rows,
+            @ForAll @IntRange(min = 2, max = 32) int dim,
+            @ForAll @IntRange(min = 1, max = 12) int classes,
+            @ForAll @FloatRange(min = 0.05f, max = 2f) float tau) {
+        Random random = new Random(seed);
+        double[][] z = LossTesting.gaussian(random, rows, dim, 1);
+        long[] y = LossTesting.labels(random, rows, classes);
+        Assume.that(LossTesting.hasPositive(y));
+        LossTesting.Evaluation single = evaluate(tau, y, z, DataType.FLOAT32);
+        LossTesting.Evaluation exact = evaluate(tau, y, z, DataType.FLOAT64);
+        double expected = reference(z, y, tau);
+        double tolerance = float32Tolerance(z, tau, expected);
+        assertTrue(
+                Math.abs(single.value() - expected) <= tolerance,
+                "float32 loss " + single.value() + " vs " + expected + ", tolerance " + tolerance);
+        assertRelative(exact.gradient(), single.gradient(), 1e-4, 1e-3, "float32 gradient");
+    }
+
+    @Property(tries = 30)
+    void batchOrderDoesNotMatter(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 2, max = 48) int rows,
+            @ForAll @IntRange(min = 1, max = 6) int classes) {
+        Random random = new Random(seed);
+        double[][] z = LossTesting.gaussian(random, rows, 8, 1);
+        long[] y = LossTesting.labels(random, rows, classes);
+        Assume.that(LossTesting.hasPositive(y));
+        int[] order = LossTesting.permutation(random, rows);
+        long[] permutedLabels = new long[rows];
+        for (int i = 0; i < rows; i++) {
+            permutedLabels[i] = y[order[i]];
+        }
+        double original = evaluate(0.3f, y, z, DataType.FLOAT64).value();
+        double permuted =
+                evaluate(0.3f, permutedLabels, LossTesting.permuteRows(z, order), DataType.FLOAT64)
+                        .value();
+        assertRelative(original, permuted, 1e-12, "permuted batch");
+    }
+
+    @Property(tries = 30)
+    void classIdsAreOnlyNames(@ForAll long seed, @ForAll @IntRange(min = 2, max = 32) int rows) {
+        Random random = new Random(seed);
+        double[][] z = LossTesting.gaussian(random, rows, 5, 1);
+        long[] y = LossTesting.labels(random, rows, 4);
+        Assume.that(LossTesting.hasPositive(y));
+        long[] renamed = new long[rows];
+        for (int i = 0; i < rows; i++) {
+            renamed[i] = 1000 + 7 * (3 - y[i]);
+        }
+        assertRelative(
+                evaluate(0.5f, y, z, DataType.FLOAT64).value(),
+                evaluate(0.5f, renamed, z, DataType.FLOAT64).value(),
+                1e-12,
+                "renamed classes");
+    }
+
+    /**
+     * Cosine losses: rescaling each row by its own positive factor changes nothing. NCA: shifting
+     * every row by the same vector changes nothing (distances are kept).
+     */
+    @Property(tries = 30)
+    void invariantToWhatTheSimilarityIgnores(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 2, max = 32) int rows,
+            @ForAll @DoubleRange(min = 0.01, max = 100) double scale) {
+        Random random = new Random(seed);
+        double[][] z = LossTesting.gaussian(random, rows, 6, 1);
+        long[] y = LossTesting.labels(random, rows, 3);
+        Assume.that(LossTesting.hasPositive(y));
+        double[][] moved = new double[rows][];
+        double[] shift = LossTesting.gaussian(random, 1, 6, scale)[0];
+        for (int i = 0; i < rows; i++) {
+            double rowScale = scale * (1 + random.nextDouble());
+            moved[i] = z[i].clone();
+            for (int d = 0; d < moved[i].length; d++) {
+                moved[i][d] = cosine() ? moved[i][d] * rowScale : moved[i][d] + shift[d];
+            }
+        }
+        assertRelative(
+                evaluate(0.2f, y, z, DataType.FLOAT64).value(),
+                evaluate(0.2f, y, moved, DataType.FLOAT64).value(),
+                1e-9,
+                cosine() ? "rescaled rows" : "shifted rows");
+    }
+
+    @Property(tries = 20)
+    void stableAtLowTemperatureWithHugeEmbeddingsInFloat32(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 2, max = 64) int rows,
+            @ForAll @IntRange(min = 1, max = 32) int dim) {
+        Random random = new Random(seed);
+        double[][] z = LossTesting.gaussian(random, rows, dim, 1e4 / 3);
+        long[] y = LossTesting.labels(random, rows, 3);
+        Assume.that(LossTesting.hasPositive(y));
+        LossTesting.Evaluation result = evaluate(0.01f, y, z, DataType.FLOAT32);
+        assertTrue(Double.isFinite(result.value()), "loss " + result.value());
+        assertTrue(LossTesting.allFinite(result.gradient()), "gradient has NaN or Inf");
+    }
+
+    @Example
+    void finiteDifferencesOfTheLossItselfAgreeWithAutograd() {
+        Random random = new Random(7);
+        double[][] z = LossTesting.gaussian(random, 10, 4, 1);
+        long[] y = {0, 1, 2, 0, 1, 2, 0, 1, 3, 3};
+        LossTesting.Evaluation result = evaluate(0.4f, y, z, DataType.FLOAT64);
+        double[][] numeric =
+                ReferenceLosses.numericGradient(
+                        x -> evaluate(0.4f, y, x, DataType.FLOAT64).value(), z, 1e-5);
+        assertRelative(numeric, result.gradient(), 1e-6, "autograd vs finite differences");
+    }
+
+    @Example
+    void oneDimensionalEmbeddingsMatchTheReference() {
+        double[][] z = {{0.5}, {-2}, {1.5}, {3}, {-0.1}};
+        long[] y = {0, 0, 1, 1, 0};
+        assertRelative(
+                reference(z, y, 0.3f),
+                evaluate(0.3f, y, z, DataType.FLOAT64).value(),
+                1e-12,
+                "D = 1");
+    }
+
+    @Example
+    void rowsWithoutPositiveAreLeftOut() {
+        Random random = new Random(3);
+        double[][] z = LossTesting.gaussian(random, 5, 3, 1);
+        long[] y = {0, 0, 1, 2, 3};
+        double[][] pair = {z[0], z[1]};
+        // rows 2..4 have no positive but still act as negatives
+        double all = evaluate(0.5f, y, z, DataType.FLOAT64).value();
+        assertRelative(reference(z, y, 0.5), all, 1e-12, "with singletons");
+        assertTrue(Math.abs(all - evaluate(0.5f, new long[] {0, 0}, pair, DataType.FLOAT64).value()) > 1e-6,
+                "singletons must enter the denominators");
+    }
+
+    @Example
+    void acceptsIntegerAndIntegralFloatLabelsAndColumnShape() {
+        Random random = new Random(11);
+        double[][] z = LossTesting.gaussian(random, 6, 4, 1);
+        long[] y = {0, 1, 2, 0, 1, 2};
+        double expected = reference(z, y, 0.1f);
+        Loss loss = newLoss(0.1f);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray predictions = LossTesting.matrix(manager, z, DataType.FLOAT64);
+            NDArray asLong = manager.create(y);
+            for (NDArray labels :
+                    new NDArray[] {
+                        asLong,
+                        asLong.toType(DataType.INT32, false),
+                        asLong.toType(DataType.FLOAT32, false),
+                        asLong.toType(DataType.FLOAT64, false),
+                        asLong.reshape(6, 1)
+                    }) {
+                NDArray value = loss.evaluate(new NDList(labels), new NDList(predictions));
+                assertRelative(expected, LossTesting.scalar(value), 1e-12, "labels " + labels);
+                assertEquals(predictions.getDevice(), value.getDevice());
+            }
+        }
+    }
+
+    @Example
+    void badInputIsRejectedWithTheReason() {
+        Loss loss = newLoss(0.1f);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray z = manager.randomNormal(new Shape(4, 3));
+            NDList y = new NDList(manager.create(new long[] {0, 0, 1, 1}));
+            assertMessage(
+                    "rank",
+                    () -> loss.evaluate(y, new NDList(manager.randomNormal(new Shape(4)))));
+            assertMessage(
+                    "rank",
+                    () -> loss.evaluate(y, new NDList(manager.randomNormal(new Shape(4, 3, 1)))));
+            assertMessage(
+                    "at least 2 rows",
+                    () ->
+                            loss.evaluate(
+                                    new NDList(manager.create(new long[] {0})),
+                                    new NDList(manager.randomNormal(new Shape(1, 3)))));
+            assertMessage(
+                    "at least 2 rows",
+                    () ->
+                            loss.evaluate(
+                                    new NDList(manager.zeros(new Shape(0), DataType.INT64)),
+                                    new NDList(manager.zeros(new Shape(0, 3)))));
+            assertMessage(
+                    "same number of rows",
+                    () -> loss.evaluate(new NDList(manager.create(new long[] {0, 0, 1})), new NDList(z)));
+            assertMessage(
+                    "non-negative",
+                    () -> loss.evaluate(new NDList(manager.create(new long[] {0, 0, -1, 1})), new NDList(z)));
+            assertMessage(
+                    "integral",
+                    () ->
+                            loss.evaluate(
+                                    new NDList(manager.create(new float[] {0, 0, 1.5f, 1})),
+                                    new NDList(z)));
+            assertMessage(
+                    "no row has a positive",
+                    () -> loss.evaluate(new NDList(manager.create(new long[] {0, 1, 2, 3})), new NDList(z)));
+            NDArray withNan = z.duplicate();
+            withNan.set(new ai.djl.ndarray.index.NDIndex("1, 2"), Float.NaN);
+            assertMessage("finite", () -> loss.evaluate(y, new NDList(withNan)));
+            NDArray withInf = z.duplicate();
+            withInf.set(new ai.djl.ndarray.index.NDIndex("0, 0"), Float.POSITIVE_INFINITY);
+            assertMessage("finite", () -> loss.evaluate(y, new NDList(withInf)));
+            assertMessage("labels must hold one array", () -> loss.evaluate(new NDList(), new NDList(z)));
+            assertMessage("dtype", () -> loss.evaluate(new NDList(manager.create(new boolean[] {true, true, false, false})), new NDList(z)));
+        }
+        for (float tau : new float[] {0f, -0.1f, Float.NaN, Float.POSITIVE_INFINITY}) {
+            assertMessage("temperature", () -> newLoss(tau));
+        }
+    }
+
+    static void assertMessage(String expectedPart, org.junit.jupiter.api.function.Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertTrue(
+                e.getMessage().contains(expectedPart),
+                "message '" + e.getMessage() + "' should mention '" + expectedPart + "'");
+    }
+}
