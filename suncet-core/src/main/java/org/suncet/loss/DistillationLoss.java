@@ -89,7 +89,7 @@ public final class DistillationLoss extends AccumulatingLoss {
             NDArray logProbabilities = u.div(temperature).logSoftmax(1);
             NDArray loss = target.mul(logProbabilities).sum(new int[] {1}).mean().neg();
             if (scaleByTemperatureSquared) {
-                loss = loss.mul(temperature * temperature);
+                loss = loss.mul((double) temperature * temperature);
             }
             NDArray result = loss.toType(outputType, false);
             NDScope.unregister(result);

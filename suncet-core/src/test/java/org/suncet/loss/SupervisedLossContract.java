@@ -39,13 +39,17 @@ abstract class SupervisedLossContract {
      * near 0 is a difference of two large log-sum-exps).
      */
     double float32Tolerance(double[][] z, double temperature, double expected) {
+        return 1e-4 * Math.abs(expected) + 1e-6 * largestSimilarity(z, temperature);
+    }
+
+    double largestSimilarity(double[][] z, double temperature) {
         double largest = 0;
         for (double[] row : similarity(z, temperature)) {
             for (double v : row) {
                 largest = Math.max(largest, Math.abs(v));
             }
         }
-        return 1e-4 * Math.abs(expected) + 1e-6 * largest;
+        return largest;
     }
 
     /** Whether the loss normalises z (cosine similarity), so that rescaling rows changes nothing. */
@@ -76,7 +80,7 @@ abstract class SupervisedLossContract {
         LossTesting.Evaluation result = evaluate(tau, y, z, DataType.FLOAT64);
         assertRelative(reference(z, y, tau), result.value(), 1e-9, "loss");
         double[][] numeric =
-                ReferenceLosses.numericGradient(x -> reference(x, y, tau), z, 1e-5);
+                ReferenceLosses.numericGradient(x -> reference(x, y, tau), z, 1e-4);
         assertRelative(numeric, result.gradient(), 1e-6, "gradient vs finite differences");
     }
 
@@ -98,7 +102,9 @@ abstract class SupervisedLossContract {
         assertTrue(
                 Math.abs(single.value() - expected) <= tolerance,
                 "float32 loss " + single.value() + " vs " + expected + ", tolerance " + tolerance);
-        assertRelative(exact.gradient(), single.gradient(), 1e-4, 1e-3, "float32 gradient");
+        // float32 rounds s_ij to about 6e-8·|s_ij|, so the softmax weights carry that error
+        double gradientTolerance = 1e-4 + 3e-6 * largestSimilarity(z, tau);
+        assertRelative(exact.gradient(), single.gradient(), gradientTolerance, 1e-3, "float32 gradient");
     }
 
     @Property(tries = 30)
@@ -190,7 +196,7 @@ abstract class SupervisedLossContract {
         LossTesting.Evaluation result = evaluate(0.4f, y, z, DataType.FLOAT64);
         double[][] numeric =
                 ReferenceLosses.numericGradient(
-                        x -> evaluate(0.4f, y, x, DataType.FLOAT64).value(), z, 1e-5);
+                        x -> evaluate(0.4f, y, x, DataType.FLOAT64).value(), z, 1e-4);
         assertRelative(numeric, result.gradient(), 1e-6, "autograd vs finite differences");
     }
 

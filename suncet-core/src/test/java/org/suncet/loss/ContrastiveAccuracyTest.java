@@ -1,0 +1,64 @@
+package org.suncet.loss;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.suncet.loss.SupervisedLossContract.assertMessage;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.util.Random;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+class ContrastiveAccuracyTest {
+
+    /** Plain loop: fraction of rows whose most similar other row shares its id. */
+    static double reference(double[][] z, long[] ids) {
+        double[][] s = ReferenceLosses.cosine(z, 1);
+        int correct = 0;
+        for (int i = 0; i < z.length; i++) {
+            int best = -1;
+            for (int k = 0; k < z.length; k++) {
+                if (k != i && (best < 0 || s[i][k] > s[i][best])) {
+                    best = k;
+                }
+            }
+            correct += ids[best] == ids[i] ? 1 : 0;
+        }
+        return (double) correct / z.length;
+    }
+
+    @Property(tries = 40)
+    void matchesTheLoopForViewsAndForLabels(
+            @ForAll long seed, @ForAll @IntRange(min = 1, max = 32) int images) {
+        Random random = new Random(seed);
+        double[][] z = LossTesting.gaussian(random, 2 * images, 4, 1);
+        long[] classes = LossTesting.labels(random, 2 * images, 3);
+        ContrastiveAccuracy accuracy = new ContrastiveAccuracy();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDList predictions = new NDList(LossTesting.matrix(manager, z, DataType.FLOAT64));
+            double views = accuracy.evaluate(null, predictions).getFloat();
+            assertEquals(reference(z, ReferenceLosses.imageLabels(2 * images, 2)), views, 1e-6);
+            double labeled = accuracy.evaluate(new NDList(manager.create(classes)), predictions).getFloat();
+            assertEquals(reference(z, classes), labeled, 1e-6);
+        }
+    }
+
+    @Example
+    void accumulatesOverBatches() {
+        ContrastiveAccuracy accuracy = new ContrastiveAccuracy();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            // two images, both views identical: every row finds its other view
+            NDList perfect = new NDList(manager.create(new float[][] {{1, 0}, {0, 1}, {1, 0}, {0, 1}}));
+            // views swapped between images: every row finds the wrong image
+            NDList wrong = new NDList(manager.create(new float[][] {{1, 0}, {0, 1}, {0, 1}, {1, 0}}));
+            accuracy.addAccumulator("train");
+            accuracy.updateAccumulator("train", null, perfect);
+            accuracy.updateAccumulator("train", null, wrong);
+            assertEquals(0.5f, accuracy.getAccumulator("train"), 1e-6f);
+        }
+        assertMessage("viewsPerImage", () -> new ContrastiveAccuracy("acc", 1));
+    }
+}

@@ -1,0 +1,138 @@
+package org.suncet.loss;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.suncet.loss.LossTesting.assertRelative;
+import static org.suncet.loss.SupervisedLossContract.assertMessage;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import java.util.Random;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.FloatRange;
+import net.jqwik.api.constraints.IntRange;
+
+class DistillationLossTest {
+
+    static LossTesting.Evaluation evaluate(
+            float temperature, boolean squared, double[][] teacher, double[][] student, DataType type) {
+        DistillationLoss loss =
+                DistillationLoss.builder()
+                        .optTemperature(temperature)
+                        .optScaleByTemperatureSquared(squared)
+                        .build();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDList labels = new NDList(LossTesting.matrix(manager, teacher, type));
+            return LossTesting.evaluate(loss, labels, student, type);
+        }
+    }
+
+    @Property(tries = 60)
+    void matchesReferenceInFloat64WithGradient(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 64) int batch,
+            @ForAll @IntRange(min = 1, max = 32) int classes,
+            @ForAll @FloatRange(min = 0.05f, max = 4f) float temperature,
+            @ForAll boolean squared) {
+        Random random = new Random(seed);
+        double[][] teacher = LossTesting.gaussian(random, batch, classes, 3);
+        double[][] student = LossTesting.gaussian(random, batch, classes, 3);
+        LossTesting.Evaluation result =
+                evaluate(temperature, squared, teacher, student, DataType.FLOAT64);
+        double expected = ReferenceLosses.distillation(teacher, student, temperature, squared);
+        // a near one-hot teacher and student give losses near 0, where log_softmax rounds log(1 + 1e-10): allow 1e-15 absolute
+        assertTrue(
+                Math.abs(result.value() - expected) <= 1e-9 * Math.abs(expected) + 1e-15,
+                "loss " + result.value() + " vs " + expected);
+        double[][] numeric =
+                ReferenceLosses.numericGradient(
+                        x -> ReferenceLosses.distillation(teacher, x, temperature, squared),
+                        student,
+                        1e-4);
+        assertRelative(numeric, result.gradient(), 1e-6, "gradient vs finite differences");
+    }
+
+    @Property(tries = 30)
+    void matchesReferenceInFloat32(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 64) int batch,
+            @ForAll @IntRange(min = 2, max = 32) int classes,
+            @ForAll @FloatRange(min = 0.05f, max = 4f) float temperature) {
+        Random random = new Random(seed);
+        double[][] teacher = LossTesting.gaussian(random, batch, classes, 3);
+        double[][] student = LossTesting.gaussian(random, batch, classes, 3);
+        LossTesting.Evaluation single = evaluate(temperature, false, teacher, student, DataType.FLOAT32);
+        LossTesting.Evaluation exact = evaluate(temperature, false, teacher, student, DataType.FLOAT64);
+        assertRelative(exact.value(), single.value(), 1e-4, "float32 loss");
+        assertRelative(exact.gradient(), single.gradient(), 1e-4, 1e-3, "float32 gradient");
+    }
+
+    @Property(tries = 20)
+    void theStudentCopyingTheTeacherMinimisesTheLoss(
+            @ForAll long seed, @ForAll @IntRange(min = 1, max = 16) int batch) {
+        Random random = new Random(seed);
+        double[][] teacher = LossTesting.gaussian(random, batch, 5, 2);
+        LossTesting.Evaluation same = evaluate(1f, false, teacher, teacher, DataType.FLOAT64);
+        // at u = t the gradient softmax(u) − softmax(t) vanishes; any other student scores higher
+        for (double[] row : same.gradient()) {
+            for (double g : row) {
+                assertTrue(Math.abs(g) < 1e-12, "gradient at the optimum must vanish, got " + g);
+            }
+        }
+        double[][] other = LossTesting.gaussian(random, batch, 5, 2);
+        assertTrue(evaluate(1f, false, teacher, other, DataType.FLOAT64).value() > same.value());
+    }
+
+    @Example
+    void noGradientReachesTheTeacher() {
+        DistillationLoss loss = DistillationLoss.builder().optTemperature(2f).build();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray teacher = manager.randomNormal(new Shape(4, 3));
+            NDArray student = manager.randomNormal(new Shape(4, 3));
+            teacher.setRequiresGradient(true);
+            student.setRequiresGradient(true);
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                collector.backward(loss.evaluate(new NDList(teacher), new NDList(student)));
+            }
+            assertEquals(0f, teacher.getGradient().abs().sum().getFloat());
+            assertTrue(student.getGradient().abs().sum().getFloat() > 0);
+        }
+    }
+
+    @Example
+    void badInputIsRejectedWithTheReason() {
+        DistillationLoss loss = DistillationLoss.builder().build();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray student = manager.randomNormal(new Shape(4, 3));
+            assertMessage(
+                    "teacher logits must have the student's shape",
+                    () ->
+                            loss.evaluate(
+                                    new NDList(manager.randomNormal(new Shape(4, 5))),
+                                    new NDList(student)));
+            assertMessage(
+                    "[B, C]",
+                    () ->
+                            loss.evaluate(
+                                    new NDList(manager.randomNormal(new Shape(4))),
+                                    new NDList(manager.randomNormal(new Shape(4)))));
+            assertMessage(
+                    "[B, C]",
+                    () ->
+                            loss.evaluate(
+                                    new NDList(manager.zeros(new Shape(0, 3))),
+                                    new NDList(manager.zeros(new Shape(0, 3)))));
+            NDArray teacher = manager.randomNormal(new Shape(4, 3));
+            teacher.set(new ai.djl.ndarray.index.NDIndex("1, 1"), Float.POSITIVE_INFINITY);
+            assertMessage("teacher logits must be finite", () -> loss.evaluate(new NDList(teacher), new NDList(student)));
+        }
+        assertMessage("temperature", () -> DistillationLoss.builder().optTemperature(-1f).build());
+    }
+}
