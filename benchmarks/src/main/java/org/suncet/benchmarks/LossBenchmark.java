@@ -1,0 +1,119 @@
+package org.suncet.benchmarks;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.loss.Loss;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.suncet.loss.NcaLoss;
+import org.suncet.loss.NtXentLoss;
+import org.suncet.loss.SuNCEtLoss;
+import org.suncet.loss.SupConLoss;
+
+/**
+ * Forward + backward of each contrastive loss in float32: {@code rows} = 2N embeddings of D = 128,
+ * with the value checks on (their one host read is part of the cost a user pays by default).
+ *
+ * <p>The intra-op thread count is a parameter: each JMH fork is a fresh JVM, and the engine reads
+ * {@code ai.djl.pytorch.num_threads} when it starts. NT-Xent gets two views of N images; the
+ * labeled losses get {@code rows / 4} classes of 4 rows each.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 3, time = 3)
+@Fork(1)
+public class LossBenchmark {
+
+    /** The loss under test. */
+    @Param({"NtXent", "SuNCEt", "SupCon", "Nca"})
+    public String loss;
+
+    /** The number of embedding rows, 2N. */
+    @Param({"256", "1024", "4096"})
+    public int rows;
+
+    /** Intra-op threads of libtorch. */
+    @Param({"1", "2"})
+    public int threads;
+
+    /** The embedding dimension. */
+    @Param({"128"})
+    public int dim;
+
+    private NDManager manager;
+    private NDArray embeddings;
+    private NDList labels;
+    private Loss instance;
+
+    /** Starts the engine with the thread count and makes the inputs. */
+    @Setup(Level.Trial)
+    public void setUp() {
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        manager = NDManager.newBaseManager();
+        manager.getEngine().setRandomSeed(42);
+        embeddings = manager.randomNormal(new Shape(rows, dim));
+        embeddings.setRequiresGradient(true);
+        labels =
+                new NDList(
+                        manager.arange(0, rows, 1, DataType.INT64).mod(Math.max(1, rows / 4)));
+        switch (loss) {
+            case "NtXent":
+                instance = NtXentLoss.builder().optTemperature(0.1f).build();
+                break;
+            case "SuNCEt":
+                instance = SuNCEtLoss.builder().optTemperature(0.1f).build();
+                break;
+            case "SupCon":
+                instance = SupConLoss.builder().optTemperature(0.1f).build();
+                break;
+            case "Nca":
+                instance = NcaLoss.builder().optTemperature(1f).build();
+                break;
+            default:
+                throw new IllegalArgumentException("unknown loss " + loss);
+        }
+    }
+
+    /**
+     * One forward and backward pass; every array it makes is closed before it returns.
+     *
+     * @return the loss value, so that the JIT cannot drop the work
+     */
+    @Benchmark
+    public float forwardBackward() {
+        try (NDScope scope = new NDScope();
+                GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            scope.suppressNotUsedWarning();
+            NDArray value = instance.evaluate(labels, new NDList(embeddings));
+            collector.backward(value);
+            return value.getFloat();
+        }
+    }
+
+    /** Frees the inputs. */
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        manager.close();
+    }
+}

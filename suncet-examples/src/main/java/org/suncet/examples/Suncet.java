@@ -1,0 +1,68 @@
+package org.suncet.examples;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The {@code suncet} command-line program: one entry point whose first argument names a
+ * subcommand. {@code bin/suncet SUBCOMMAND [ARGS...]} builds the project if needed and runs it.
+ *
+ * <p>Unknown subcommands end with a one-line error and exit code 2.
+ */
+public final class Suncet {
+
+    /** A subcommand: takes the remaining arguments and returns the process exit code. */
+    @FunctionalInterface
+    public interface Command {
+        /**
+         * Runs the subcommand.
+         *
+         * @param args the arguments after the subcommand's name
+         * @return the process exit code
+         * @throws Exception whatever the subcommand fails with; reported as a one-line error
+         */
+        int run(String[] args) throws Exception;
+    }
+
+    private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
+
+    static {
+        COMMANDS.put("losses", LossShowcase::run);
+    }
+
+    private Suncet() {}
+
+    /**
+     * Runs the subcommand named by {@code args[0]}.
+     *
+     * @param args the subcommand and its arguments
+     */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /**
+     * Runs the subcommand named by {@code args[0]} and returns its exit code (for tests).
+     *
+     * @param args the subcommand and its arguments
+     * @return the exit code: 0 on success, 2 for a usage error, 1 for a failure
+     */
+    public static int run(String[] args) {
+        if (args.length == 0 || !COMMANDS.containsKey(args[0])) {
+            System.err.println(
+                    (args.length == 0 ? "no subcommand given" : "unknown subcommand '" + args[0] + "'")
+                            + "; expected one of " + COMMANDS.keySet());
+            return 2;
+        }
+        try {
+            return COMMANDS.get(args[0]).run(Arrays.copyOfRange(args, 1, args.length));
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        } catch (Exception e) {
+            System.err.println("error: " + e);
+            return 1;
+        }
+    }
+}
