@@ -167,6 +167,20 @@ class NtXentLossTest {
     }
 
     @Example
+    void halfPrecisionIsComputedInFloat32AndReturnedInHalf() {
+        NtXentLoss loss = NtXentLoss.builder().build();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray half = manager.randomNormal(new Shape(8, 4)).toType(DataType.FLOAT16, false);
+            NDArray value = loss.evaluate(null, new NDList(half));
+            assertEquals(DataType.FLOAT16, value.getDataType());
+            double expected =
+                    LossTesting.scalar(loss.evaluate(null, new NDList(half.toType(DataType.FLOAT32, false))));
+            // the only half-precision step is the final rounding of the result
+            assertRelative(expected, LossTesting.scalar(value), 1e-3, "float16 result");
+        }
+    }
+
+    @Example
     void evaluatingLeavesOnlyTheResultInTheManager() {
         NtXentLoss loss = NtXentLoss.builder().build();
         try (NDManager manager = NDManager.newBaseManager()) {
