@@ -29,6 +29,7 @@ public final class Suncet {
 
     static {
         COMMANDS.put("losses", LossShowcase::run);
+        COMMANDS.put("augment-grid", AugmentationGrid::run);
     }
 
     private Suncet() {}

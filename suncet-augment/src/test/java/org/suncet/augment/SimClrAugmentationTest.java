@@ -1,0 +1,196 @@
+package org.suncet.augment;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.translate.Pipeline;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+class SimClrAugmentationTest {
+
+    private static final int DRAWS = 2000;
+
+    private static List<SimClrViewParameters> draws(SimClrAugmentation view, long h, long w) {
+        List<SimClrViewParameters> out = new ArrayList<>();
+        for (int i = 0; i < DRAWS; i++) {
+            out.add(view.draw(new ViewKey(1, i, 0), h, w));
+        }
+        return out;
+    }
+
+    private static int count(List<SimClrViewParameters> draws, java.util.function.Predicate<SimClrViewParameters> hit) {
+        return (int) draws.stream().filter(hit).count();
+    }
+
+    @Test
+    void imagenetPresetDrawsWithSimClrsProbabilitiesAndRanges() {
+        List<SimClrViewParameters> d = draws(SimClrAugmentation.imagenet(224).optSeed(1).build(), 300, 400);
+        Frequencies.assertWithin3Se(count(d, SimClrViewParameters::flip), DRAWS, 0.5);
+        Frequencies.assertWithin3Se(count(d, p -> p.colorJitter().applied()), DRAWS, 0.8);
+        Frequencies.assertWithin3Se(count(d, SimClrViewParameters::grayscale), DRAWS, 0.2);
+        Frequencies.assertWithin3Se(count(d, p -> p.blur().applied()), DRAWS, 0.5);
+        assertEquals(0, count(d, SimClrViewParameters::solarize));
+        for (SimClrViewParameters p : d) {
+            p.crop().requireInside(300, 400);
+            assertEquals(23, p.blur().parameters().kernelSize());
+            ColorJitterParameters j = p.colorJitter().parameters();
+            assertTrue(j.brightness() >= 0.2 && j.brightness() <= 1.8 && Math.abs(j.hue()) <= 0.2);
+            double sigma = p.blur().parameters().sigma();
+            assertTrue(sigma >= 0.1 && sigma <= 2.0);
+        }
+    }
+
+    @Test
+    void cifarAndCropAndFlipPresets() {
+        List<SimClrViewParameters> cifar = draws(SimClrAugmentation.cifar(32).build(), 32, 32);
+        assertEquals(0, count(cifar, p -> p.blur().applied()));
+        Frequencies.assertWithin3Se(count(cifar, p -> p.colorJitter().applied()), DRAWS, 0.8);
+        for (SimClrViewParameters p : cifar) {
+            ColorJitterParameters j = p.colorJitter().parameters();
+            assertTrue(j.saturation() >= 0.6 && j.saturation() <= 1.4 && Math.abs(j.hue()) <= 0.1);
+        }
+        List<SimClrViewParameters> plain = draws(SimClrAugmentation.cropAndFlip(32).build(), 40, 40);
+        assertEquals(0, count(plain, p -> p.colorJitter().applied() || p.grayscale() || p.blur().applied()));
+        Frequencies.assertWithin3Se(count(plain, SimClrViewParameters::flip), DRAWS, 0.5);
+    }
+
+    @Test
+    void sameSeedSameViewOtherSeedOtherViewAndReplay() {
+        float[] x = Images.random(3, 3, 24, 20, false);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray image = Images.array(m, x, 3, 24, 20);
+            ViewKey key = new ViewKey(4, 17, 1);
+            SimClrAugmentation a = SimClrAugmentation.imagenet(16).optSeed(42).build();
+            NDArray first = a.transform(image, key);
+            assertEquals(new Shape(3, 16, 16), first.getShape());
+            assertArrayEquals(first.toFloatArray(),
+                    SimClrAugmentation.imagenet(16).optSeed(42).build().transform(image, key).toFloatArray());
+            assertFalse(Arrays.equals(first.toFloatArray(),
+                    SimClrAugmentation.imagenet(16).optSeed(43).build().transform(image, key).toFloatArray()));
+            assertFalse(Arrays.equals(first.toFloatArray(), a.transform(image, new ViewKey(5, 17, 1)).toFloatArray()));
+            SimClrViewParameters recorded = a.draw(key, 24, 20);
+            assertEquals(recorded, a.draw(key, 24, 20));
+            assertArrayEquals(first.toFloatArray(), a.apply(image, recorded).toFloatArray());
+        }
+    }
+
+    @Test
+    void plainTransformPathCountsCallsAndComposesInAPipeline() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray image = Images.array(m, Images.random(6, 3, 12, 12, false), 3, 12, 12);
+            SimClrAugmentation counted = SimClrAugmentation.cifar(8).optSeed(9).build();
+            SimClrAugmentation keyed = SimClrAugmentation.cifar(8).optSeed(9).build();
+            Pipeline pipeline = new Pipeline().add(counted);
+            for (int n = 0; n < 3; n++) {
+                NDArray out = pipeline.transform(new NDList(image)).singletonOrThrow();
+                assertArrayEquals(keyed.transform(image, new ViewKey(0, n, 0)).toFloatArray(), out.toFloatArray());
+            }
+        }
+    }
+
+    @Property(tries = 15)
+    void batchedPathAgreesWithPerImagePath(@ForAll @IntRange(min = 1, max = 6) int b,
+            @ForAll @IntRange(min = 0, max = 1) int rgb, @ForAll @IntRange(min = 0, max = 1000) int epoch) {
+        int c = rgb == 1 ? 3 : 1;
+        SimClrAugmentation view = SimClrAugmentation.imagenet(12).optSolarize(0.6, 0.5).optBlurProbability(0.7)
+                .optNormalize(c == 3 ? new float[] {0.4f, 0.5f, 0.6f} : new float[] {0.5f},
+                        c == 3 ? new float[] {0.2f, 0.25f, 0.3f} : new float[] {0.25f})
+                .optSeed(epoch).build();
+        long[] indices = new long[b];
+        for (int i = 0; i < b; i++) {
+            indices[i] = 3L * i + epoch;
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray batch = Images.array(m, Images.random(epoch, b * c, 18, 15, true), b, c, 18, 15);
+            List<SimClrViewParameters> params = view.drawBatch(epoch, indices, 1, 18, 15);
+            NDArray batched = view.applyBatch(batch, params);
+            assertEquals(new Shape(b, c, 12, 12), batched.getShape());
+            for (int i = 0; i < b; i++) {
+                ImageOpsTest.check(batched.get(i), view.apply(batch.get(i), params.get(i)), 1e-5);
+            }
+            ImageOpsTest.check(view.transformBatch(batch, epoch, indices, 1), batched, 0);
+        }
+    }
+
+    @Test
+    void everyStepRunsInTheBatchedPath() {
+        SimClrAugmentation view = SimClrAugmentation.imagenet(10).optSolarize(0.5, 1).build();
+        List<SimClrViewParameters> params = List.of(
+                new SimClrViewParameters(new CropBox(1, 2, 9, 7), true, new Applied<>(true, new ColorJitterParameters(
+                        List.of(ColorAdjustment.HUE, ColorAdjustment.SATURATION, ColorAdjustment.CONTRAST,
+                                ColorAdjustment.BRIGHTNESS), 1.4, 0.5, 1.6, 0.3)),
+                        false, new Applied<>(true, new BlurParameters(3, 0.8)), true),
+                new SimClrViewParameters(new CropBox(0, 0, 12, 12), false, new Applied<>(true, new ColorJitterParameters(
+                        List.of(ColorAdjustment.BRIGHTNESS, ColorAdjustment.CONTRAST, ColorAdjustment.HUE,
+                                ColorAdjustment.SATURATION), 0.7, 1.2, 0.3, -0.4)),
+                        true, new Applied<>(false, new BlurParameters(3, 1.5)), false));
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray batch = Images.array(m, Images.random(12, 6, 12, 12, false), 2, 3, 12, 12);
+            NDArray batched = view.applyBatch(batch, params);
+            for (int i = 0; i < 2; i++) {
+                ImageOpsTest.check(batched.get(i), view.apply(batch.get(i), params.get(i)), 1e-5);
+            }
+            NDArray expected = ImageOps.solarize(ImageOps.gaussianBlur(ImageOps.adjustBrightness(
+                    ImageOps.adjustContrast(ImageOps.adjustSaturation(ImageOps.adjustHue(ImageOps.hflip(
+                            ImageOps.resizedCrop(batch.get(0), 1, 2, 9, 7, 10, 10)), 0.3), 1.6), 0.5), 1.4), 3, 0.8), 0.5);
+            ImageOpsTest.check(batched.get(0), expected, 1e-5);
+        }
+    }
+
+    @Test
+    void longLoopsDoNotKeepArrays() {
+        SimClrAugmentation view = SimClrAugmentation.imagenet(16).optSolarize(0.5, 0.5).build();
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray batch = Images.array(m, Images.random(2, 12, 20, 20, false), 4, 3, 20, 20);
+            NDArray image = batch.get(0);
+            int before = m.getManagedArrays().size();
+            for (int i = 0; i < 50; i++) {
+                view.transform(image, new ViewKey(0, i, 0)).close();
+                view.transformBatch(batch, 0, new long[] {i, i + 1, i + 2, i + 3}, 1).close();
+            }
+            assertEquals(before, m.getManagedArrays().size());
+        }
+    }
+
+    @Test
+    void badInputIsRejected() {
+        SimClrAugmentation view = SimClrAugmentation.cifar(8).build();
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray image = m.zeros(new Shape(3, 10, 10));
+            ImageOpsTest.assertMessage("got 4", () -> view.transform(m.zeros(new Shape(4, 10, 10)), new ViewKey(0, 0, 0)));
+            ImageOpsTest.assertMessage("one image", () -> view.transform(m.zeros(new Shape(1, 3, 10, 10)), new ViewKey(0, 0, 0)));
+            ImageOpsTest.assertMessage("rank 2", () -> view.transform(m.zeros(new Shape(10, 10))));
+            SimClrViewParameters outside = view.draw(new ViewKey(0, 0, 0), 20, 20);
+            ImageOpsTest.assertMessage("outside", () -> view.apply(image,
+                    new SimClrViewParameters(new CropBox(5, 5, 6, 6), false, outside.colorJitter(), false, outside.blur(), false)));
+            ImageOpsTest.assertMessage("one entry per sample",
+                    () -> view.applyBatch(image.expandDims(0), List.of(outside, outside)));
+            SimClrViewParameters p = view.draw(new ViewKey(0, 0, 0), 10, 10);
+            ImageOpsTest.assertMessage("share a kernel size", () -> view.applyBatch(m.zeros(new Shape(2, 3, 10, 10)), List.of(
+                    new SimClrViewParameters(p.crop(), false, p.colorJitter(), false, new Applied<>(true, new BlurParameters(3, 1)), false),
+                    new SimClrViewParameters(p.crop(), false, p.colorJitter(), false, new Applied<>(true, new BlurParameters(5, 1)), false))));
+        }
+        ImageOpsTest.assertMessage("output size", () -> SimClrAugmentation.imagenet(0).build());
+        ImageOpsTest.assertMessage("crop scale", () -> SimClrAugmentation.imagenet(8).optCropScale(0.9, 0.1).build());
+        ImageOpsTest.assertMessage("crop ratio", () -> SimClrAugmentation.imagenet(8).optCropRatio(0, 1).build());
+        ImageOpsTest.assertMessage("grayscale probability", () -> SimClrAugmentation.imagenet(8).optGrayscaleProbability(1.2).build());
+        ImageOpsTest.assertMessage("colour jitter probability", () -> SimClrAugmentation.imagenet(8).optColorJitterProbability(-1).build());
+        ImageOpsTest.assertMessage("hue jitter amount", () -> SimClrAugmentation.imagenet(8).optStrength(3).build());
+        ImageOpsTest.assertMessage("odd", () -> SimClrAugmentation.imagenet(8).optBlurKernelSize(4).build());
+        ImageOpsTest.assertMessage("sigma range", () -> SimClrAugmentation.imagenet(8).optBlurSigma(0, 1).build());
+        ImageOpsTest.assertMessage("mean and std", () -> SimClrAugmentation.imagenet(8).optNormalize(new float[2], new float[2]).build());
+        ImageOpsTest.assertMessage("normalisation std", () -> SimClrAugmentation.imagenet(8).optNormalize(new float[1], new float[1]).build());
+    }
+}
