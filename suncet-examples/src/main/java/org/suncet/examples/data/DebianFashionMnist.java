@@ -95,7 +95,7 @@ public final class DebianFashionMnist {
                         .optUsage(usage)
                         .optManager(manager)
                         .optRepository(Repository.newInstance("debian-fashion-mnist", repositoryRoot))
-                        .setSampling(1, false)
+                        .setSampling(1000, false) // sequential batches of 1000 for getData
                         .build();
         try {
             dataset.prepare();
