@@ -1,0 +1,257 @@
+package org.suncet.examples.recipe;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.Trainer;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Random;
+import org.suncet.augment.MultiViewTransform;
+import org.suncet.augment.SimClrAugmentation;
+import org.suncet.examples.data.ImageData;
+import org.suncet.loss.NtXentLoss;
+import org.suncet.loss.SuNCEtLoss;
+import org.suncet.loss.SuNCEtPretrainingLoss;
+import org.suncet.models.ContrastiveModel;
+import org.suncet.models.ProjectionHead;
+import org.suncet.models.ResNet;
+import org.suncet.train.ClassBalancedSampler;
+import org.suncet.train.LabelSplit;
+import org.suncet.train.Lars;
+import org.suncet.train.LearningRateScaling;
+import org.suncet.train.PretrainingStep;
+import org.suncet.train.WarmupCosineSchedule;
+
+/**
+ * SimCLR or SimCLR + SuNCEt pre-training of a ResNet on an {@link ImageData} set, assembled from the
+ * library's parts: the CIFAR-strength SimCLR augmentation applied batched on the device, two views
+ * of n unlabeled images per step plus, for SuNCEt, a C × K labeled support from a {@link
+ * ClassBalancedSampler} over the {@link LabelSplit}, one forward pass ({@link PretrainingStep}),
+ * LARS with warm-up and cosine decay.
+ *
+ * <p>Every random choice derives from the configuration's seed: the model's initialisation, the
+ * order of the unlabeled images in each epoch, the support batches and the augmentations (a pure
+ * function of seed, epoch and image index). The compute of the run is counted in rows forwarded.
+ */
+public final class ContrastivePretraining implements AutoCloseable {
+
+    /** Receives the result of every epoch. */
+    @FunctionalInterface
+    public interface EpochListener {
+        /**
+         * Called after an epoch.
+         *
+         * @param epoch the 0-based epoch
+         * @param step the steps done in the epoch so far
+         * @param steps the steps of an epoch
+         * @param meanLoss the mean objective over the epoch's steps so far
+         * @param rowsForwarded the rows forwarded since the run started
+         */
+        void onStep(int epoch, int step, int steps, double meanLoss, long rowsForwarded);
+    }
+
+    private final PretrainConfig config;
+    private final ImageData data;
+    private final LabelSplit split;
+    private final Model model;
+    private final ContrastiveModel network;
+    private final Trainer trainer;
+    private final PretrainingStep step;
+    private final MultiViewTransform views;
+    private final MultiViewTransform supportView;
+    private final ClassBalancedSampler sampler;
+    private final int stepsPerEpoch;
+    private long rowsForwarded;
+
+    /**
+     * Builds the model and its trainer.
+     *
+     * @param config the settings
+     * @param data the training images (all of them are unlabeled images)
+     * @param split the labeled subset (used only with SuNCEt)
+     */
+    public ContrastivePretraining(PretrainConfig config, ImageData data, LabelSplit split) {
+        this.config = config;
+        this.data = data;
+        this.split = split;
+        if (data.size() < config.unlabeledImages()) {
+            throw new IllegalArgumentException(
+                    "unlabeledImages " + config.unlabeledImages() + " exceeds the " + data.size() + " training images");
+        }
+        stepsPerEpoch = data.size() / config.unlabeledImages();
+        Shape imageShape = data.images().getShape().slice(1);
+        ResNet encoder =
+                ResNet.builder()
+                        .setDepth(config.depth())
+                        .optWidthMultiplier(config.width())
+                        .optCifarStem(true)
+                        .optInputChannels(Math.toIntExact(imageShape.get(0)))
+                        .optZeroInitResidual(true)
+                        .build();
+        network =
+                ContrastiveModel.builder()
+                        .setEncoder(encoder)
+                        .setHead(ProjectionHead.simclrV1(encoder.getFeatureSize()))
+                        .build();
+        model = Model.newInstance("pretrain");
+        model.setBlock(network);
+        SuNCEtPretrainingLoss objective =
+                SuNCEtPretrainingLoss.builder()
+                        .optContrastiveLoss(NtXentLoss.builder().optTemperature(config.temperature()).build())
+                        .optSupervisedLoss(
+                                SuNCEtLoss.builder().optTemperature(config.supervisedTemperature()).build())
+                        .optSupervisedWeight(config.suncet() ? config.supervisedWeight() : 0f)
+                        .optSupervisedEpochs(config.supervisedEpochs())
+                        .build();
+        step = new PretrainingStep(objective, 1);
+        int totalSteps = stepsPerEpoch * config.epochs();
+        float peak = LearningRateScaling.squareRoot(config.baseLearningRate(), config.unlabeledImages());
+        Lars optimizer =
+                Lars.builder()
+                        .setLearningRateTracker(
+                                WarmupCosineSchedule.builder()
+                                        .setPeakValue(peak)
+                                        .setTotalSteps(totalSteps)
+                                        .optWarmupFraction(config.warmupFraction())
+                                        .build())
+                        .setParameters(network)
+                        .optWeightDecays(config.weightDecay())
+                        .build();
+        model.getNDManager().getEngine().setRandomSeed(Math.toIntExact(config.seed() & 0x7fffffff));
+        trainer = model.newTrainer(new DefaultTrainingConfig(objective).optOptimizer(optimizer));
+        trainer.initialize(new Shape(2L * config.unlabeledImages()).addAll(imageShape));
+        int side = Math.toIntExact(imageShape.get(1));
+        views =
+                MultiViewTransform.repeat(
+                        SimClrAugmentation.cifar(side).optSeed(config.seed()).build(), 2);
+        supportView =
+                MultiViewTransform.repeat(
+                        SimClrAugmentation.cifar(side).optSeed(config.seed() + 1).build(), 1);
+        sampler =
+                config.suncet()
+                        ? ClassBalancedSampler.builder()
+                                .setLabeledSplit(split)
+                                .setClassesPerBatch(config.classesPerStep())
+                                .setImagesPerClass(config.imagesPerClass())
+                                .setSeed(config.seed())
+                                .optStepsPerEpoch(stepsPerEpoch)
+                                .build()
+                        : null;
+    }
+
+    /**
+     * Returns the network being trained.
+     *
+     * @return the contrastive model
+     */
+    public ContrastiveModel getNetwork() {
+        return network;
+    }
+
+    /**
+     * Returns the DJL model holding the network.
+     *
+     * @return the model
+     */
+    public Model getModel() {
+        return model;
+    }
+
+    /**
+     * Returns the steps of an epoch.
+     *
+     * @return ⌊N / n⌋
+     */
+    public int getStepsPerEpoch() {
+        return stepsPerEpoch;
+    }
+
+    /**
+     * Returns the rows forwarded so far.
+     *
+     * @return the compute spent
+     */
+    public long getRowsForwarded() {
+        return rowsForwarded;
+    }
+
+    /**
+     * Runs one epoch.
+     *
+     * @param epoch the 0-based epoch
+     * @param listener told after every step
+     * @return the mean objective of the epoch
+     */
+    public double runEpoch(int epoch, EpochListener listener) {
+        int n = config.unlabeledImages();
+        long[] order = permutation(data.size(), new Random(config.seed() * 1_000_003L + epoch));
+        Iterator<List<Long>> support =
+                sampler != null && step.needsSupport(epoch) ? sampler.batchesOfEpoch(epoch) : null;
+        double total = 0;
+        NDManager base = data.images().getManager();
+        for (int s = 0; s < stepsPerEpoch; s++) {
+            long[] indices = java.util.Arrays.copyOfRange(order, s * n, (s + 1) * n);
+            try (NDManager stepManager = base.newSubManager()) {
+                NDArray images = gather(stepManager, indices);
+                NDList twoViews = views.transformBatch(images, epoch, indices);
+                NDArray viewRows = NDArrays.concat(twoViews); // [2n, C, H, W], view-major
+                NDArray supportRows = null;
+                NDArray supportLabels = null;
+                if (support != null) {
+                    long[] supportIndices = support.next().stream().mapToLong(Long::longValue).toArray();
+                    supportRows =
+                            supportView
+                                    .transformBatch(gather(stepManager, supportIndices), epoch, supportIndices)
+                                    .head();
+                    long[] labels = new long[supportIndices.length];
+                    for (int i = 0; i < labels.length; i++) {
+                        labels[i] = data.labels()[Math.toIntExact(supportIndices[i])];
+                    }
+                    supportLabels = stepManager.create(labels).toDevice(viewRows.getDevice(), false);
+                }
+                PretrainingStep.Result result =
+                        step.run(trainer, viewRows, supportRows, supportLabels, epoch);
+                rowsForwarded += result.rowsForwarded();
+                total += result.loss().getFloat();
+            }
+            if (listener != null) {
+                listener.onStep(epoch, s + 1, stepsPerEpoch, total / (s + 1), rowsForwarded);
+            }
+        }
+        return total / stepsPerEpoch;
+    }
+
+    private NDArray gather(NDManager manager, long[] indices) {
+        NDArray index = manager.create(indices).toDevice(data.images().getDevice(), false);
+        NDArray rows = data.images().get(new NDIndex("{}", index));
+        rows.attach(manager);
+        return rows;
+    }
+
+    private static long[] permutation(int size, Random random) {
+        long[] order = new long[size];
+        for (int i = 0; i < size; i++) {
+            order[i] = i;
+        }
+        for (int i = size - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            long keep = order[i];
+            order[i] = order[j];
+            order[j] = keep;
+        }
+        return order;
+    }
+
+    /** Closes the trainer and the model. */
+    @Override
+    public void close() {
+        trainer.close();
+        model.close();
+    }
+}

@@ -1,0 +1,78 @@
+package org.suncet.examples.recipe;
+
+/**
+ * The settings of a contrastive pre-training run, with defaults derived from the papers and scaled
+ * to a 2-core CPU (SPEC §2–§6).
+ *
+ * @param suncet whether SuNCEt is added to SimCLR (false: plain SimCLR)
+ * @param epochs pre-training epochs over the unlabeled set
+ * @param unlabeledImages images per step n (2n views forwarded)
+ * @param classesPerStep C, classes of the labeled support per step
+ * @param imagesPerClass K, labeled images of each class per step
+ * @param temperature NT-Xent τ (SimCLR: 0.5 for small images)
+ * @param supervisedTemperature SuNCEt τ (SuNCEt: 0.1)
+ * @param supervisedWeight λ
+ * @param supervisedEpochs E_sup: SuNCEt is on for epochs 0 .. E_sup − 1
+ * @param baseLearningRate LARS base rate, scaled by √n (SimCLRv2's rule for small batches)
+ * @param weightDecay LARS weight decay (SimCLR v1: 1e-6)
+ * @param warmupFraction the fraction of steps with linear warm-up
+ * @param depth ResNet depth
+ * @param width ResNet width multiplier
+ * @param seed the seed of every random choice of the run
+ */
+public record PretrainConfig(
+        boolean suncet,
+        int epochs,
+        int unlabeledImages,
+        int classesPerStep,
+        int imagesPerClass,
+        float temperature,
+        float supervisedTemperature,
+        float supervisedWeight,
+        int supervisedEpochs,
+        float baseLearningRate,
+        float weightDecay,
+        float warmupFraction,
+        int depth,
+        float width,
+        long seed) {
+
+    /** Checks the values that the library's builders do not. */
+    public PretrainConfig {
+        positive("epochs", epochs);
+        positive("unlabeledImages", unlabeledImages);
+        positive("classesPerStep", classesPerStep);
+        if (imagesPerClass < 2) {
+            throw new IllegalArgumentException(
+                    "imagesPerClass must be >= 2 so that SuNCEt rows have positives, got " + imagesPerClass);
+        }
+        if (!(baseLearningRate > 0)) {
+            throw new IllegalArgumentException("baseLearningRate must be > 0, got " + baseLearningRate);
+        }
+        if (!(warmupFraction >= 0 && warmupFraction < 1)) {
+            throw new IllegalArgumentException("warmupFraction must be in [0, 1), got " + warmupFraction);
+        }
+    }
+
+    private static void positive(String name, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " must be >= 1, got " + value);
+        }
+    }
+
+    /**
+     * Returns the defaults for small grayscale images: ResNet-18 at width 1/8 with the CIFAR stem,
+     * n = 128, C = 10 × K = 2 (SuNCEt's 2 per class), τ = 0.5 / 0.1, λ = 1, SuNCEt for the first
+     * 5/6 of the epochs (the reference's 250 of 300), LARS base 0.075·√n, 10 % warm-up.
+     *
+     * @param suncet whether to add SuNCEt
+     * @param epochs the number of epochs
+     * @param seed the seed
+     * @return the configuration
+     */
+    public static PretrainConfig defaults(boolean suncet, int epochs, long seed) {
+        return new PretrainConfig(
+                suncet, epochs, 128, 10, 2, 0.5f, 0.1f, 1f, Math.max(1, epochs * 5 / 6),
+                0.075f, 1e-6f, 0.1f, 18, 0.125f, seed);
+    }
+}
