@@ -1,0 +1,17 @@
+/**
+ * What a training program needs around its loop: a {@link org.suncet.examples.run.RunFolder} that
+ * records the resolved configuration, seeds and {@link org.suncet.examples.run.Versions} and refuses
+ * to clobber an earlier run; a per-epoch {@link org.suncet.examples.run.ProgressBar}; metrics as an
+ * append-only {@link org.suncet.examples.run.MetricsCsv} that a resumed run truncates back to its
+ * checkpoint; PNG curves drawn by {@link org.suncet.examples.run.LinePlot}; and a {@link
+ * org.suncet.examples.run.Checkpoint} of the model parameters and {@link
+ * org.suncet.examples.run.TrainingState}, written atomically through {@link
+ * org.suncet.examples.run.ChecksummedFile} so that a failed write never replaces a good checkpoint
+ * and a corrupt one is refused on load.
+ *
+ * <p>The order a loop uses them in, per epoch: train with the progress bar; append the epoch's
+ * metrics row; redraw the plots; save the checkpoint last. A run interrupted at any point then
+ * resumes from its last checkpoint with {@link org.suncet.examples.run.MetricsCsv#resume} dropping
+ * any row written after it, and ends with the same CSV as an uninterrupted run.
+ */
+package org.suncet.examples.run;
