@@ -3,8 +3,11 @@
  * org.suncet.train.Lars} optimizer, the {@link org.suncet.train.WarmupCosineSchedule} learning-rate
  * tracker with its {@link org.suncet.train.LearningRateScaling} rules, the class-balanced labeled
  * {@link org.suncet.train.LabelSplit}, the C-classes × K-images {@link
- * org.suncet.train.ClassBalancedSampler} of SuNCEt's support batches, and the {@link
- * org.suncet.train.SoftNearestNeighbour} evaluation.
+ * org.suncet.train.ClassBalancedSampler} of SuNCEt's support batches, the steps ({@link
+ * org.suncet.train.PretrainingStep}, {@link org.suncet.train.SupervisedStep} for fine-tuning,
+ * linear probes and supervised baselines with {@link org.suncet.train.NesterovSgd}, and {@link
+ * org.suncet.train.DistillationStep}), and evaluation ({@link
+ * org.suncet.train.ClassifierEvaluation}, {@link org.suncet.train.SoftNearestNeighbour}).
  *
  * <p>Every random choice takes an explicit seed; all tensor arithmetic runs in NDArrays on the
  * device of its inputs and closes its temporaries.
