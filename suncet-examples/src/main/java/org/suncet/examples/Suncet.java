@@ -28,6 +28,7 @@ public final class Suncet {
     private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
     static {
+        COMMANDS.put("demo", Demo::run);
         COMMANDS.put("losses", LossShowcase::run);
         COMMANDS.put("augment-grid", AugmentationGrid::run);
     }

@@ -84,7 +84,13 @@ public final class ContrastivePretraining implements AutoCloseable {
             throw new IllegalArgumentException(
                     "unlabeledImages " + config.unlabeledImages() + " exceeds the " + data.size() + " training images");
         }
-        stepsPerEpoch = data.size() / config.unlabeledImages();
+        int fullSteps = data.size() / config.unlabeledImages();
+        if (config.stepsPerEpoch() > fullSteps) {
+            throw new IllegalArgumentException(
+                    "stepsPerEpoch " + config.stepsPerEpoch() + " needs more than the " + data.size()
+                            + " training images at " + config.unlabeledImages() + " per step");
+        }
+        stepsPerEpoch = config.stepsPerEpoch() == 0 ? fullSteps : config.stepsPerEpoch();
         Shape imageShape = data.images().getShape().slice(1);
         ResNet encoder =
                 ResNet.builder()

@@ -19,6 +19,8 @@ package org.suncet.examples.recipe;
  * @param depth ResNet depth
  * @param width ResNet width multiplier
  * @param seed the seed of every random choice of the run
+ * @param stepsPerEpoch steps per epoch; 0 for ⌊N / n⌋ (a fixed count equalises the compute of runs
+ *     with different n)
  */
 public record PretrainConfig(
         boolean suncet,
@@ -35,7 +37,8 @@ public record PretrainConfig(
         float warmupFraction,
         int depth,
         float width,
-        long seed) {
+        long seed,
+        int stepsPerEpoch) {
 
     /** Checks the values that the library's builders do not. */
     public PretrainConfig {
@@ -45,6 +48,9 @@ public record PretrainConfig(
         if (imagesPerClass < 2) {
             throw new IllegalArgumentException(
                     "imagesPerClass must be >= 2 so that SuNCEt rows have positives, got " + imagesPerClass);
+        }
+        if (stepsPerEpoch < 0) {
+            throw new IllegalArgumentException("stepsPerEpoch must be >= 0 (0: N / n), got " + stepsPerEpoch);
         }
         if (!(baseLearningRate > 0)) {
             throw new IllegalArgumentException("baseLearningRate must be > 0, got " + baseLearningRate);
@@ -73,6 +79,6 @@ public record PretrainConfig(
     public static PretrainConfig defaults(boolean suncet, int epochs, long seed) {
         return new PretrainConfig(
                 suncet, epochs, 128, 10, 2, 0.5f, 0.1f, 1f, Math.max(1, epochs * 5 / 6),
-                0.075f, 1e-6f, 0.1f, 18, 0.125f, seed);
+                0.075f, 1e-6f, 0.1f, 18, 0.125f, seed, 0);
     }
 }

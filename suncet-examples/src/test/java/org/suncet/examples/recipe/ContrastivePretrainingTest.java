@@ -30,7 +30,7 @@ class ContrastivePretrainingTest {
             LabelSplit split = LabelSplit.balanced(data.labels(), 0.2, 1);
             PretrainConfig defaults = PretrainConfig.defaults(true, 3, 7);
             PretrainConfig config =
-                    new PretrainConfig(true, 3, 64, 5, 2, 0.5f, 0.1f, 1f, 3, 0.3f, 1e-6f, 0.1f, 18, 0.125f, 7);
+                    new PretrainConfig(true, 3, 64, 5, 2, 0.5f, 0.1f, 1f, 3, 0.3f, 1e-6f, 0.1f, 18, 0.125f, 7, 0);
             assertTrue(defaults.suncet());
             try (ContrastivePretraining run = new ContrastivePretraining(config, data, split)) {
                 long start = System.nanoTime();

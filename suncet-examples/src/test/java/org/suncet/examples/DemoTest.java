@@ -1,0 +1,60 @@
+package org.suncet.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DemoTest {
+
+    @Test
+    void aTinyDemoPrintsTheTableAndWritesItsFiles(@TempDir Path out) throws Exception {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int code;
+        try (PrintStream stream = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
+            System.setOut(stream);
+            code =
+                    Suncet.run(
+                            new String[] {
+                                "demo", "--train-images", "600", "--label-fraction", "0.2",
+                                "--pretrain-epochs", "1", "--finetune-epochs", "1",
+                                "--out", out.toString()
+                            });
+        } finally {
+            System.setOut(original);
+        }
+        String printed = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, printed);
+        for (String method : List.of("supervised only", "SimCLR", "SimCLR + SuNCEt")) {
+            assertTrue(printed.contains(method), printed);
+        }
+        // equal pre-training compute: both contrastive rows show 4 steps x 256 rows
+        assertTrue(printed.contains("SimCLR                     1024"), printed);
+        assertTrue(printed.contains("SimCLR + SuNCEt            1024"), printed);
+        List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
+        assertEquals(1 + 1 + 2 * (1 + 1 + 1) + 1, csv.size(), String.join("\n", csv));
+        for (String plot : List.of("pretraining-loss.png", "accuracy-vs-compute.png")) {
+            BufferedImage image = ImageIO.read(out.resolve(plot).toFile());
+            assertTrue(image.getWidth() > 100 && image.getHeight() > 100, plot);
+        }
+        assertTrue(Files.exists(out.resolve("configuration.properties")));
+    }
+
+    @Test
+    void badOptionsEndWithExitCodeTwo() {
+        assertEquals(2, Suncet.run(new String[] {"demo", "--label-fraction", "1.5"}));
+        assertEquals(2, Suncet.run(new String[] {"demo", "--pretrain-epochs", "x"}));
+        assertEquals(2, Suncet.run(new String[] {"demo", "--bogus", "1"}));
+        assertEquals(2, Suncet.run(new String[] {"no-such-command"}));
+    }
+}
