@@ -13,11 +13,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import org.suncet.examples.data.DebianFashionMnist;
 import org.suncet.examples.data.ImageData;
 import org.suncet.examples.recipe.ContrastivePretraining;
 import org.suncet.examples.recipe.PretrainConfig;
+import org.suncet.examples.recipe.SeededPermutation;
 import org.suncet.examples.recipe.SupervisedTraining;
 import org.suncet.examples.run.LinePlot;
 import org.suncet.examples.run.MetricsCsv;
@@ -279,16 +279,7 @@ public final class Demo {
             throw new IllegalArgumentException(
                     "--train-images must be <= " + data.size() + ", got " + size);
         }
-        long[] order = new long[data.size()];
-        java.util.Arrays.setAll(order, i -> i);
-        Random random = new Random(seed);
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            long keep = order[i];
-            order[i] = order[j];
-            order[j] = keep;
-        }
-        long[] chosen = java.util.Arrays.copyOf(order, size);
+        long[] chosen = java.util.Arrays.copyOf(SeededPermutation.of(data.size(), seed), size);
         java.util.Arrays.sort(chosen);
         return select(data, chosen, manager);
     }

@@ -11,7 +11,6 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.Trainer;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Random;
 import org.suncet.augment.MultiViewTransform;
 import org.suncet.augment.SimClrAugmentation;
 import org.suncet.examples.data.ImageData;
@@ -196,7 +195,7 @@ public final class ContrastivePretraining implements AutoCloseable {
      */
     public double runEpoch(int epoch, EpochListener listener) {
         int n = config.unlabeledImages();
-        long[] order = permutation(data.size(), new Random(config.seed() * 1_000_003L + epoch));
+        long[] order = SeededPermutation.of(data.size(), config.seed() * 1_000_003L + epoch);
         Iterator<List<Long>> support =
                 sampler != null && step.needsSupport(epoch) ? sampler.batchesOfEpoch(epoch) : null;
         double total = 0;
@@ -238,20 +237,6 @@ public final class ContrastivePretraining implements AutoCloseable {
         NDArray rows = data.images().get(new NDIndex("{}", index));
         rows.attach(manager);
         return rows;
-    }
-
-    private static long[] permutation(int size, Random random) {
-        long[] order = new long[size];
-        for (int i = 0; i < size; i++) {
-            order[i] = i;
-        }
-        for (int i = size - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            long keep = order[i];
-            order[i] = order[j];
-            order[j] = keep;
-        }
-        return order;
     }
 
     /** Closes the trainer and the model. */

@@ -10,7 +10,6 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import java.util.Arrays;
-import java.util.Random;
 import org.suncet.augment.MultiViewTransform;
 import org.suncet.augment.SimClrAugmentation;
 import org.suncet.examples.data.ImageData;
@@ -94,15 +93,7 @@ public final class SupervisedTraining implements AutoCloseable {
      * @return the mean loss and the training accuracy of the epoch
      */
     public double[] runEpoch(int epoch) {
-        long[] order = new long[labeled.size()];
-        Arrays.setAll(order, i -> i);
-        Random random = new Random(seed * 1_000_003L + epoch);
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            long keep = order[i];
-            order[i] = order[j];
-            order[j] = keep;
-        }
+        long[] order = SeededPermutation.of(labeled.size(), seed * 1_000_003L + epoch);
         double loss = 0;
         double correct = 0;
         NDManager base = labeled.images().getManager();
