@@ -69,7 +69,8 @@ public record PretrainConfig(
     /**
      * Returns the defaults for small grayscale images: ResNet-18 at width 1/8 with the CIFAR stem,
      * n = 128, C = 10 × K = 2 (SuNCEt's 2 per class), τ = 0.5 / 0.1, λ = 1, SuNCEt for the first
-     * 5/6 of the epochs (the reference's 250 of 300), LARS base 0.075·√n, 10 % warm-up.
+     * 5/6 of the epochs (the reference's 250 of 300), LARS base 0.075·√n, weight decay 1e-6 (SimCLR v1;
+     * SimCLRv2's 1e-4 made this setting diverge to NaN within the first epoch), 10 % warm-up.
      *
      * @param suncet whether to add SuNCEt
      * @param epochs the number of epochs
