@@ -15,7 +15,6 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.Trainer;
-import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import org.junit.jupiter.api.Test;
 import org.suncet.loss.NtXentLoss;
@@ -36,8 +35,9 @@ class PretrainingStepTest {
                 model.newTrainer(
                         new DefaultTrainingConfig(objective)
                                 .optOptimizer(
-                                        Optimizer.sgd()
+                                        NesterovSgd.builder()
                                                 .setLearningRateTracker(Tracker.fixed(0.05f))
+                                                .optMomentum(0f)
                                                 .build()));
         trainer.initialize(new Shape(2 * IMAGES, FEATURES));
         return trainer;
