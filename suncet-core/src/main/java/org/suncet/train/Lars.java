@@ -1,6 +1,5 @@
 package org.suncet.train;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDScope;
@@ -19,7 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 /**
@@ -72,7 +70,7 @@ public final class Lars extends Optimizer {
     private final float trustCoefficient;
     private final Map<String, String> nameById;
     private final Map<String, Boolean> excludedById;
-    private final Map<String, Map<Device, NDArray>> velocities = new ConcurrentHashMap<>();
+    private final MomentumBuffers velocities;
 
     private Lars(Builder builder) {
         super(builder);
@@ -118,6 +116,7 @@ public final class Lars extends Optimizer {
         }
         this.nameById = Collections.unmodifiableMap(names);
         this.excludedById = Collections.unmodifiableMap(excluded);
+        this.velocities = new MomentumBuffers(builder.parameters);
     }
 
     /**
@@ -256,12 +255,34 @@ public final class Lars extends Optimizer {
 
     /** Returns the momentum buffer of a parameter on the weight's device, zero at first use. */
     private NDArray velocity(String parameterId, NDArray weight) {
-        Map<Device, NDArray> perDevice =
-                velocities.computeIfAbsent(parameterId, id -> new ConcurrentHashMap<>());
-        return perDevice.compute(
-                weight.getDevice(),
-                (device, existing) ->
-                        existing == null || existing.isReleased() ? weight.zerosLike() : existing);
+        return velocities.velocity(parameterId, weight);
+    }
+
+    /**
+     * Returns the momentum buffers v, keyed by parameter name (the keys of {@link
+     * Block#getParameters()}), in name order; a parameter not yet updated has none. These are the
+     * live buffers: encode or copy them (as {@code Checkpoint} does) before the next update. With
+     * {@link #loadMomentumState} and the optimizer's update count ({@code optBeginNumUpdate}), this
+     * lets a resumed run continue exactly where a checkpoint left off.
+     *
+     * @return parameter name to momentum buffer
+     * @throws IllegalStateException if a buffer lives on more than one device
+     */
+    public Map<String, NDArray> momentumState() {
+        return velocities.export("Lars");
+    }
+
+    /**
+     * Replaces the momentum buffers of the named parameters with copies of {@code state}'s arrays
+     * (owned by each array's manager, which must stay open while training); parameters not named
+     * keep theirs. Call it before the first update of a resumed run.
+     *
+     * @param state parameter name to momentum buffer, as {@link #momentumState()} gave it
+     * @throws IllegalArgumentException if a name is not a parameter of this optimizer or a buffer's
+     *     shape differs from its initialised parameter's
+     */
+    public void loadMomentumState(Map<String, NDArray> state) {
+        velocities.load("Lars", state);
     }
 
     /** Builds a {@link Lars} optimizer. */

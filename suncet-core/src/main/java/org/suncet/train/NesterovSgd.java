@@ -1,14 +1,15 @@
 package org.suncet.train;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.nn.Block;
+import ai.djl.nn.ParameterList;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Objects;
 
 /**
  * Stochastic gradient descent with Nesterov momentum (Sutskever, Martens, Dahl and Hinton 2013, "On
@@ -47,7 +48,7 @@ public final class NesterovSgd extends Optimizer {
 
     private final Tracker learningRateTracker;
     private final float momentum;
-    private final Map<String, Map<Device, NDArray>> velocities = new ConcurrentHashMap<>();
+    private final MomentumBuffers velocities;
 
     private NesterovSgd(Builder builder) {
         super(builder);
@@ -74,6 +75,7 @@ public final class NesterovSgd extends Optimizer {
         }
         this.learningRateTracker = builder.learningRateTracker;
         this.momentum = builder.momentum;
+        this.velocities = new MomentumBuffers(builder.parameters);
     }
 
     /**
@@ -127,12 +129,35 @@ public final class NesterovSgd extends Optimizer {
 
     /** Returns the momentum buffer of a parameter on the weight's device, zero at first use. */
     private NDArray velocity(String parameterId, NDArray weight) {
-        Map<Device, NDArray> perDevice =
-                velocities.computeIfAbsent(parameterId, id -> new ConcurrentHashMap<>());
-        return perDevice.compute(
-                weight.getDevice(),
-                (device, existing) ->
-                        existing == null || existing.isReleased() ? weight.zerosLike() : existing);
+        return velocities.velocity(parameterId, weight);
+    }
+
+    /**
+     * Returns the momentum buffers v, keyed by parameter name, in name order; a parameter not yet
+     * updated has none. These are the live buffers: encode or copy them before the next update.
+     * Needs the optimizer built with {@link Builder#optParameters(Block)}, since DJL identifies
+     * parameters to {@link #update} by ids that differ from process to process.
+     *
+     * @return parameter name to momentum buffer
+     * @throws IllegalStateException if the optimizer was built without its parameters, or a buffer
+     *     lives on more than one device
+     */
+    public Map<String, NDArray> momentumState() {
+        return velocities.export("NesterovSgd");
+    }
+
+    /**
+     * Replaces the momentum buffers of the named parameters with copies of {@code state}'s arrays
+     * (owned by each array's manager, which must stay open while training); parameters not named
+     * keep theirs. Call it before the first update of a resumed run.
+     *
+     * @param state parameter name to momentum buffer, as {@link #momentumState()} gave it
+     * @throws IllegalStateException if the optimizer was built without its parameters
+     * @throws IllegalArgumentException if a name is not a parameter of this optimizer or a buffer's
+     *     shape differs from its initialised parameter's
+     */
+    public void loadMomentumState(Map<String, NDArray> state) {
+        velocities.load("NesterovSgd", state);
     }
 
     /** Builds a {@link NesterovSgd} optimizer. */
@@ -140,9 +165,22 @@ public final class NesterovSgd extends Optimizer {
 
         Tracker learningRateTracker;
         float momentum = 0.9f;
+        ParameterList parameters;
 
         Builder() {
             optWeightDecays(0f);
+        }
+
+        /**
+         * Names the parameters this optimizer will update (optional; needed only for {@link
+         * NesterovSgd#momentumState()} and {@link NesterovSgd#loadMomentumState}).
+         *
+         * @param block the trained block
+         * @return this builder
+         */
+        public Builder optParameters(Block block) {
+            this.parameters = Objects.requireNonNull(block, "block").getParameters();
+            return this;
         }
 
         /** {@inheritDoc} */

@@ -31,6 +31,10 @@ public final class Suncet {
         COMMANDS.put("demo", Demo::run);
         COMMANDS.put("losses", LossShowcase::run);
         COMMANDS.put("augment-grid", AugmentationGrid::run);
+        COMMANDS.put("pretrain", org.suncet.examples.cli.Pretrain::run);
+        COMMANDS.put("finetune", org.suncet.examples.cli.Finetune::run);
+        COMMANDS.put("evaluate", org.suncet.examples.cli.Evaluate::run);
+        COMMANDS.put("distill", org.suncet.examples.cli.Distill::run);
     }
 
     private Suncet() {}

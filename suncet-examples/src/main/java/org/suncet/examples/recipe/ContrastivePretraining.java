@@ -11,6 +11,7 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.Trainer;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.ToLongFunction;
 import org.suncet.augment.MultiViewTransform;
 import org.suncet.augment.SimClrAugmentation;
 import org.suncet.examples.data.ImageData;
@@ -61,6 +62,7 @@ public final class ContrastivePretraining implements AutoCloseable {
     private final Model model;
     private final ContrastiveModel network;
     private final Trainer trainer;
+    private final Lars optimizer;
     private final PretrainingStep step;
     private final MultiViewTransform views;
     private final MultiViewTransform supportView;
@@ -76,6 +78,24 @@ public final class ContrastivePretraining implements AutoCloseable {
      * @param split the labeled subset (used only with SuNCEt)
      */
     public ContrastivePretraining(PretrainConfig config, ImageData data, LabelSplit split) {
+        this(config, data, split, null);
+    }
+
+    /**
+     * Builds the model and its trainer, first letting {@code restore} load a checkpoint into the
+     * freshly built (uninitialised) network, before the trainer exists (a DJL trainer keeps the
+     * parameter arrays it saw first, so loading must come before it). The optimizer then starts at
+     * the update count {@code restore} returns, so the learning-rate schedule continues where the
+     * checkpoint left off; restore the momentum with {@code getOptimizer().loadMomentumState}.
+     *
+     * @param config the settings
+     * @param data the training images (all of them are unlabeled images)
+     * @param split the labeled subset (used only with SuNCEt)
+     * @param restore loads saved parameters into the network and returns the optimizer updates
+     *     already done; null for a fresh run
+     */
+    public ContrastivePretraining(
+            PretrainConfig config, ImageData data, LabelSplit split, ToLongFunction<ContrastiveModel> restore) {
         this.config = config;
         this.data = data;
         this.split = split;
@@ -104,6 +124,7 @@ public final class ContrastivePretraining implements AutoCloseable {
                         .setEncoder(encoder)
                         .setHead(ProjectionHead.simclrV1(encoder.getFeatureSize()))
                         .build();
+        long updatesDone = restore == null ? 0 : restore.applyAsLong(network);
         model = Model.newInstance("pretrain");
         model.setBlock(network);
         SuNCEtPretrainingLoss objective =
@@ -117,7 +138,7 @@ public final class ContrastivePretraining implements AutoCloseable {
         step = new PretrainingStep(objective, 1);
         int totalSteps = stepsPerEpoch * config.epochs();
         float peak = LearningRateScaling.squareRoot(config.baseLearningRate(), config.unlabeledImages());
-        Lars optimizer =
+        optimizer =
                 Lars.builder()
                         .setLearningRateTracker(
                                 WarmupCosineSchedule.builder()
@@ -127,6 +148,7 @@ public final class ContrastivePretraining implements AutoCloseable {
                                         .build())
                         .setParameters(network)
                         .optWeightDecays(config.weightDecay())
+                        .optBeginNumUpdate(Math.toIntExact(updatesDone))
                         .build();
         model.getNDManager().getEngine().setRandomSeed(Math.toIntExact(config.seed() & 0x7fffffff));
         trainer = model.newTrainer(new DefaultTrainingConfig(objective).optOptimizer(optimizer));
@@ -157,6 +179,15 @@ public final class ContrastivePretraining implements AutoCloseable {
      */
     public ContrastiveModel getNetwork() {
         return network;
+    }
+
+    /**
+     * Returns the LARS optimizer, whose momentum a checkpoint saves.
+     *
+     * @return the optimizer
+     */
+    public Lars getOptimizer() {
+        return optimizer;
     }
 
     /**

@@ -37,6 +37,7 @@ public final class SupervisedTraining implements AutoCloseable {
     private final long seed;
     private final Model model;
     private final Trainer trainer;
+    private final NesterovSgd optimizer;
     private final SupervisedStep step = new SupervisedStep();
     private final MultiViewTransform view;
     private final int stepsPerEpoch;
@@ -54,6 +55,31 @@ public final class SupervisedTraining implements AutoCloseable {
      */
     public SupervisedTraining(
             Block classifier, ImageData labeled, int epochs, int batchSize, float baseLearningRate, long seed) {
+        this(classifier, labeled, epochs, batchSize, baseLearningRate, seed, 0);
+    }
+
+    /**
+     * Builds the trainer of a classifier whose optimizer has already done {@code updatesDone}
+     * updates (a resumed run: the cosine schedule continues from there). Load the checkpoint's
+     * parameters into {@code classifier} before calling this (a DJL trainer keeps the parameter
+     * arrays it saw first), and its momentum with {@code getOptimizer().loadMomentumState}.
+     *
+     * @param classifier the block mapping images to logits (initialised or not)
+     * @param labeled the labeled training images
+     * @param epochs the number of epochs (sets the length of the cosine decay)
+     * @param batchSize images per step
+     * @param baseLearningRate the base rate, scaled by B/256 (SimCLR fine-tuning: 0.05)
+     * @param seed the seed
+     * @param updatesDone optimizer updates already done, ≥ 0
+     */
+    public SupervisedTraining(
+            Block classifier,
+            ImageData labeled,
+            int epochs,
+            int batchSize,
+            float baseLearningRate,
+            long seed,
+            long updatesDone) {
         if (batchSize < 1 || batchSize > labeled.size()) {
             throw new IllegalArgumentException(
                     "batchSize must be in [1, " + labeled.size() + "] (the labeled images), got " + batchSize);
@@ -66,7 +92,7 @@ public final class SupervisedTraining implements AutoCloseable {
         this.seed = seed;
         this.stepsPerEpoch = labeled.size() / batchSize;
         float rate = LearningRateScaling.linear(baseLearningRate, batchSize);
-        NesterovSgd optimizer =
+        optimizer =
                 NesterovSgd.builder()
                         .setLearningRateTracker(
                                 WarmupCosineSchedule.builder()
@@ -74,6 +100,8 @@ public final class SupervisedTraining implements AutoCloseable {
                                         .setTotalSteps(Math.max(1, epochs * stepsPerEpoch))
                                         .optWarmupSteps(0)
                                         .build())
+                        .optParameters(classifier)
+                        .optBeginNumUpdate(Math.toIntExact(updatesDone))
                         .build();
         model = Model.newInstance("supervised");
         model.setBlock(classifier);
@@ -93,6 +121,30 @@ public final class SupervisedTraining implements AutoCloseable {
      * @return the mean loss and the training accuracy of the epoch
      */
     public double[] runEpoch(int epoch) {
+        return runEpoch(epoch, null);
+    }
+
+    /** Receives every step of an epoch. */
+    @FunctionalInterface
+    public interface StepListener {
+        /**
+         * Called after a step.
+         *
+         * @param images the images of the step
+         * @param loss the step's loss
+         * @param accuracy the step's training accuracy
+         */
+        void onStep(long images, double loss, double accuracy);
+    }
+
+    /**
+     * Runs one epoch, telling {@code listener} after every step.
+     *
+     * @param epoch the 0-based epoch
+     * @param listener told after every step; may be null
+     * @return the mean loss and the training accuracy of the epoch
+     */
+    public double[] runEpoch(int epoch, StepListener listener) {
         long[] order = SeededPermutation.of(labeled.size(), seed * 1_000_003L + epoch);
         double loss = 0;
         double correct = 0;
@@ -111,8 +163,13 @@ public final class SupervisedTraining implements AutoCloseable {
                 NDArray augmented = view.transformBatch(images, epoch, indices).head();
                 SupervisedStep.Result result = step.run(trainer, augmented, labels);
                 rowsForwarded += result.rows();
-                loss += result.loss().getFloat();
-                correct += result.accuracy();
+                float stepLoss = result.loss().getFloat();
+                double stepAccuracy = result.accuracy();
+                loss += stepLoss;
+                correct += stepAccuracy;
+                if (listener != null) {
+                    listener.onStep(indices.length, stepLoss, stepAccuracy);
+                }
             }
         }
         return new double[] {loss / stepsPerEpoch, correct / stepsPerEpoch};
@@ -130,6 +187,24 @@ public final class SupervisedTraining implements AutoCloseable {
             return ClassifierEvaluation.builder().optBatchSize(500).build()
                     .evaluate(model.getBlock(), test.images(), labels);
         }
+    }
+
+    /**
+     * Returns the Nesterov SGD optimizer, whose momentum a checkpoint saves.
+     *
+     * @return the optimizer
+     */
+    public NesterovSgd getOptimizer() {
+        return optimizer;
+    }
+
+    /**
+     * Returns the steps of an epoch.
+     *
+     * @return ⌊N / B⌋
+     */
+    public int getStepsPerEpoch() {
+        return stepsPerEpoch;
     }
 
     /**

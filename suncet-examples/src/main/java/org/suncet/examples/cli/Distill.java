@@ -1,0 +1,108 @@
+package org.suncet.examples.cli;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.suncet.examples.recipe.DistillationTraining;
+import org.suncet.examples.run.Checkpoint;
+import org.suncet.examples.run.ProgressBar;
+import org.suncet.examples.run.TrainingState;
+
+/**
+ * {@code suncet distill --teacher FINETUNE_RUN}: SimCLRv2 self-distillation ({@link
+ * DistillationTraining}) of the fine-tuned teacher into a smaller student (default: the teacher's
+ * depth at half its width) on the unlabeled training images.
+ */
+public final class Distill {
+
+    /** The usage line. */
+    public static final String USAGE =
+            "suncet distill --teacher FINETUNE_RUN_FOLDER [--depth D] [--width W] [--seed S] [--batch N] [--epochs E]"
+                    + " [--lr BASE] --out RUN_FOLDER [--resume | --overwrite]";
+
+    private Distill() {}
+
+    /**
+     * Runs the subcommand.
+     *
+     * @param args the flags
+     * @return the exit code
+     * @throws IOException if reading or writing fails
+     */
+    public static int run(String[] args) throws IOException {
+        Map<String, String> defaults = new LinkedHashMap<>();
+        defaults.put("teacher", "");
+        defaults.put("depth", "");
+        defaults.put("width", "");
+        defaults.put("seed", "");
+        defaults.put("batch", "128");
+        defaults.put("epochs", "30");
+        defaults.put("lr", "0.075");
+        defaults.put("out", "");
+        Options options = Options.parse(USAGE, args, defaults, Set.of("resume", "overwrite", "help"));
+        if (options.on("help")) {
+            System.out.println("usage: " + USAGE);
+            return 0;
+        }
+        if (!options.has("teacher")) {
+            throw new IllegalArgumentException("--teacher FINETUNE_RUN_FOLDER is required; usage: " + USAGE);
+        }
+        Map<String, String> teacherRun = TrainingRun.configurationOf("--teacher", options.text("teacher"), List.of("finetune"));
+        Map<String, String> configuration = new LinkedHashMap<>();
+        configuration.put("command", "distill");
+        configuration.put("teacher", Path.of(options.text("teacher")).toAbsolutePath().normalize().toString());
+        for (String key : TrainingRun.DATA_KEYS) {
+            configuration.put(key, teacherRun.get(key));
+        }
+        configuration.put("student-depth",
+                options.has("depth") ? Integer.toString(options.integer("depth", 18)) : teacherRun.get("depth"));
+        configuration.put("student-width",
+                options.has("width") ? Float.toString(options.positive("width"))
+                        : Float.toString(Float.parseFloat(teacherRun.get("width")) / 2));
+        configuration.put("seed", options.has("seed") ? Long.toString(options.longValue("seed")) : teacherRun.get("seed"));
+        int epochs = options.integer("epochs", 1);
+        int batch = options.integer("batch", 1);
+        float rate = options.positive("lr");
+        configuration.put("batch", Integer.toString(batch));
+        configuration.put("epochs", Integer.toString(epochs));
+        configuration.put("lr", Float.toString(rate));
+        long seed = Long.parseLong(configuration.get("seed"));
+        try (NDManager manager = NDManager.newBaseManager()) {
+            TrainingData data = TrainingData.load(configuration, manager);
+            int channels = Math.toIntExact(data.train().images().getShape().get(1));
+            int classes = data.train().numClasses();
+            Block teacher = Networks.of(teacherRun, channels, classes);
+            Checkpoint.load(Checkpoint.find(Path.of(options.text("teacher"))).orElseThrow(), teacher, manager);
+            Block student = Networks.of(configuration, channels, classes);
+            TrainingRun run = TrainingRun.open(options, configuration, seed, List.of("epoch", "loss", "test_top1", "rows_forwarded"));
+            TrainingState state = run.restore(student, manager);
+            try (DistillationTraining training =
+                    new DistillationTraining(teacher, student, data.train(), epochs, batch, rate, seed, state.stepsCompleted())) {
+                training.getOptimizer().loadMomentumState(run.momentum());
+                long rowsBefore = Long.parseLong(state.counters().get(TrainingRun.ROWS));
+                ProgressBar bar = TrainingRun.progressBar(epochs, training.getStepsPerEpoch());
+                long steps = state.stepsCompleted();
+                for (int epoch = state.epochsCompleted(); epoch < epochs; epoch++) {
+                    Engine.getInstance().setRandomSeed((int) TrainingState.seedForEpoch(seed, epoch));
+                    bar.startEpoch(epoch);
+                    double loss = training.runEpoch(epoch, (images, stepLoss) -> bar.step(images, stepLoss));
+                    double top1 = training.evaluate(data.test()).top1();
+                    bar.finishEpoch();
+                    System.out.printf("epoch %d: student test top-1 %.4f%n", epoch + 1, top1);
+                    steps += training.getStepsPerEpoch();
+                    long rows = rowsBefore + training.getRowsForwarded();
+                    run.endEpoch(epoch, new Object[] {epoch, loss, top1, rows}, student, steps, rows,
+                            training.getOptimizer().momentumState());
+                }
+            }
+            System.out.println("distillation done; run folder " + run.folder());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,86 @@
+package org.suncet.examples.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.suncet.examples.data.ImageData;
+import org.suncet.examples.run.Checkpoint;
+import org.suncet.train.ClassifierEvaluation;
+import org.suncet.train.SoftNearestNeighbour;
+
+/**
+ * {@code suncet evaluate --from RUN_FOLDER}: loads the last checkpoint of a pretrain, finetune or
+ * distill run and prints the test top-1 and top-5 accuracy of its classifier (finetune, distill)
+ * and the soft-nearest-neighbour monitor (SuNCEt, Assran et al. 2020, arXiv 2006.10803): test
+ * images classified by their encoder features against the labeled split's, τ = 0.1.
+ */
+public final class Evaluate {
+
+    /** The usage line. */
+    public static final String USAGE = "suncet evaluate --from RUN_FOLDER";
+
+    private Evaluate() {}
+
+    /**
+     * Runs the subcommand.
+     *
+     * @param args the flags
+     * @return the exit code
+     * @throws IOException if reading fails
+     */
+    public static int run(String[] args) throws IOException {
+        Map<String, String> defaults = new LinkedHashMap<>();
+        defaults.put("from", "");
+        Options options = Options.parse(USAGE, args, defaults, Set.of("help"));
+        if (options.on("help")) {
+            System.out.println("usage: " + USAGE);
+            return 0;
+        }
+        if (!options.has("from")) {
+            throw new IllegalArgumentException("--from RUN_FOLDER is required; usage: " + USAGE);
+        }
+        Map<String, String> configuration =
+                TrainingRun.configurationOf("--from", options.text("from"), List.of("pretrain", "finetune", "distill"));
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Map<String, String> dataConfiguration = new LinkedHashMap<>(configuration);
+            if (!configuration.get("command").equals("pretrain")) {
+                // the labeled split is the pre-training run's, drawn with its seed
+                Map<String, String> origin = configuration;
+                while (!origin.get("command").equals("pretrain")) {
+                    String parent = origin.containsKey("teacher") ? origin.get("teacher") : origin.get("from");
+                    origin = TrainingRun.configurationOf("parent run", parent, List.of("pretrain", "finetune"));
+                }
+                dataConfiguration.put("seed", origin.get("seed"));
+            }
+            TrainingData data = TrainingData.load(dataConfiguration, manager);
+            int channels = Math.toIntExact(data.train().images().getShape().get(1));
+            int classes = data.train().numClasses();
+            Block network = Networks.of(configuration, channels, classes);
+            Checkpoint.Restored restored =
+                    Checkpoint.load(Checkpoint.find(Path.of(options.text("from"))).orElseThrow(), network, manager);
+            System.out.printf("%s run %s after %d epochs, %d test images%n", configuration.get("command"),
+                    options.text("from"), restored.state().epochsCompleted(), data.test().size());
+            ClassifierEvaluation evaluation = ClassifierEvaluation.builder().optBatchSize(500).build();
+            if (!configuration.get("command").equals("pretrain")) {
+                NDArray labels = manager.create(data.test().labels());
+                ClassifierEvaluation.Result result = evaluation.evaluate(network, data.test().images(), labels);
+                System.out.printf("test top-1 %.4f%ntest top-5 %.4f%n", result.top1(), result.topK());
+            }
+            ImageData labeled = data.labeled(manager);
+            Block encoder = Networks.encoder(network);
+            NDArray trainFeatures = evaluation.extractFeatures(encoder, labeled.images());
+            NDArray testFeatures = evaluation.extractFeatures(encoder, data.test().images());
+            double monitor =
+                    SoftNearestNeighbour.builder().setNumClasses(classes).build()
+                            .accuracy(testFeatures, manager.create(data.test().labels()), trainFeatures, manager.create(labeled.labels()));
+            System.out.printf("soft-nearest-neighbour top-1 %.4f (%d labeled images as support)%n", monitor, labeled.size());
+        }
+        return 0;
+    }
+}

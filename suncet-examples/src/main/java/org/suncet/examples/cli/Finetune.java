@@ -1,0 +1,121 @@
+package org.suncet.examples.cli;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.suncet.examples.data.ImageData;
+import org.suncet.examples.recipe.SupervisedTraining;
+import org.suncet.examples.run.Checkpoint;
+import org.suncet.examples.run.ProgressBar;
+import org.suncet.examples.run.TrainingState;
+import org.suncet.models.ContrastiveModel;
+
+/**
+ * {@code suncet finetune --from PRETRAIN_RUN}: fine-tunes the pre-trained encoder (and the first
+ * {@code --head-layers} k head layers: 0 for SimCLR v1, 1 for SimCLRv2) with a zero-initialised
+ * linear classifier on the labeled split of the pre-training run, or trains a linear probe on the
+ * frozen encoder ({@code --linear-probe}); Nesterov SGD, base rate 0.05·B/256, cosine decay (SimCLR
+ * Appendix B.5). Data, split and model come from the pre-training run's configuration.
+ */
+public final class Finetune {
+
+    /** The usage line. */
+    public static final String USAGE =
+            "suncet finetune --from PRETRAIN_RUN_FOLDER [--head-layers k] [--linear-probe] [--seed S] [--batch B]"
+                    + " [--epochs E] [--lr BASE] --out RUN_FOLDER [--resume | --overwrite]";
+
+    private Finetune() {}
+
+    /**
+     * Runs the subcommand.
+     *
+     * @param args the flags
+     * @return the exit code
+     * @throws IOException if reading or writing fails
+     */
+    public static int run(String[] args) throws IOException {
+        Map<String, String> defaults = new LinkedHashMap<>();
+        defaults.put("from", "");
+        defaults.put("head-layers", "0");
+        defaults.put("seed", "");
+        defaults.put("batch", "64");
+        defaults.put("epochs", "30");
+        defaults.put("lr", "0.05");
+        defaults.put("out", "");
+        Options options = Options.parse(USAGE, args, defaults, Set.of("linear-probe", "resume", "overwrite", "help"));
+        if (options.on("help")) {
+            System.out.println("usage: " + USAGE);
+            return 0;
+        }
+        if (!options.has("from")) {
+            throw new IllegalArgumentException("--from PRETRAIN_RUN_FOLDER is required; usage: " + USAGE);
+        }
+        Map<String, String> pretrain = TrainingRun.configurationOf("--from", options.text("from"), List.of("pretrain"));
+        int epochs = options.integer("epochs", 1);
+        int batch = options.integer("batch", 1);
+        float rate = options.positive("lr");
+        int headLayers = options.integer("head-layers", 0);
+        Map<String, String> configuration = new LinkedHashMap<>();
+        configuration.put("command", "finetune");
+        configuration.put("from", Path.of(options.text("from")).toAbsolutePath().normalize().toString());
+        for (String key : TrainingRun.DATA_KEYS) {
+            configuration.put(key, pretrain.get(key));
+        }
+        configuration.put("depth", pretrain.get("depth"));
+        configuration.put("width", pretrain.get("width"));
+        configuration.put("seed", options.has("seed") ? Long.toString(options.longValue("seed")) : pretrain.get("seed"));
+        configuration.put("head-layers", Integer.toString(headLayers));
+        configuration.put("linear-probe", Boolean.toString(options.on("linear-probe")));
+        configuration.put("batch", Integer.toString(batch));
+        configuration.put("epochs", Integer.toString(epochs));
+        configuration.put("lr", Float.toString(rate));
+        long seed = Long.parseLong(configuration.get("seed"));
+        try (NDManager manager = NDManager.newBaseManager()) {
+            // the split is the pre-training run's: it was drawn with that run's seed
+            Map<String, String> dataConfiguration = new LinkedHashMap<>(configuration);
+            dataConfiguration.put("seed", pretrain.get("seed"));
+            TrainingData data = TrainingData.load(dataConfiguration, manager);
+            ImageData labeled = data.labeled(manager);
+            int channels = Math.toIntExact(data.train().images().getShape().get(1));
+            ContrastiveModel network =
+                    Networks.contrastive(Integer.parseInt(pretrain.get("depth")), Float.parseFloat(pretrain.get("width")), channels);
+            Block classifier = Networks.classifier(network, configuration, data.train().numClasses());
+            if (batch > labeled.size()) {
+                throw new IllegalArgumentException("--batch " + batch + " exceeds the " + labeled.size() + " labeled images");
+            }
+            TrainingRun run = TrainingRun.open(options, configuration, seed,
+                    List.of("epoch", "loss", "train_accuracy", "test_top1", "rows_forwarded"));
+            TrainingState state = run.restore(classifier, manager);
+            if (state.epochsCompleted() == 0 && state.stepsCompleted() == 0) {
+                Checkpoint.load(Checkpoint.find(Path.of(options.text("from"))).orElseThrow(), network, manager);
+            }
+            try (SupervisedTraining training =
+                    new SupervisedTraining(classifier, labeled, epochs, batch, rate, seed, state.stepsCompleted())) {
+                training.getOptimizer().loadMomentumState(run.momentum());
+                long rowsBefore = Long.parseLong(state.counters().get(TrainingRun.ROWS));
+                ProgressBar bar = TrainingRun.progressBar(epochs, training.getStepsPerEpoch());
+                long steps = state.stepsCompleted();
+                for (int epoch = state.epochsCompleted(); epoch < epochs; epoch++) {
+                    Engine.getInstance().setRandomSeed((int) TrainingState.seedForEpoch(seed, epoch));
+                    bar.startEpoch(epoch);
+                    double[] result = training.runEpoch(epoch, bar::step);
+                    double top1 = training.evaluate(data.test()).top1();
+                    bar.finishEpoch();
+                    System.out.printf("epoch %d: test top-1 %.4f%n", epoch + 1, top1);
+                    steps += training.getStepsPerEpoch();
+                    long rows = rowsBefore + training.getRowsForwarded();
+                    run.endEpoch(epoch, new Object[] {epoch, result[0], result[1], top1, rows}, classifier, steps, rows,
+                            training.getOptimizer().momentumState());
+                }
+            }
+            System.out.println("fine-tuning done; run folder " + run.folder());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,141 @@
+package org.suncet.examples.cli;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.suncet.examples.data.DebianFashionMnist;
+import org.suncet.examples.recipe.ContrastivePretraining;
+import org.suncet.examples.recipe.PretrainConfig;
+import org.suncet.examples.run.ProgressBar;
+import org.suncet.examples.run.TrainingState;
+
+/**
+ * {@code suncet pretrain}: SimCLR or SimCLR + SuNCEt pre-training ({@link ContrastivePretraining})
+ * into a run folder, one checkpoint per epoch, resumable. Defaults follow SPEC §2–§6 scaled to a
+ * CPU: ResNet-18 at width 1/8 with the CIFAR stem, n = 128, C = 10 × K = 2, τ = 0.5 (SimCLR, small
+ * images) and 0.1 (SuNCEt), LARS base 0.075·√n (SimCLRv2), 10 % labels.
+ */
+public final class Pretrain {
+
+    /** The usage line. */
+    public static final String USAGE =
+            "suncet pretrain [--data fashion-mnist|image-folder PATH|cifar10] [--data-dir DIR] [--method simclr|suncet]"
+                    + " [--label-fraction F] [--seed S] [--depth D] [--width W] [--batch N] [--epochs E]"
+                    + " [--temperature T] [--suncet-temperature T] [--lr BASE] [--classes-per-step C]"
+                    + " [--images-per-class K] [--train-images N] [--test-images N] [--image-size S]"
+                    + " --out RUN_FOLDER [--resume | --overwrite]";
+
+    private Pretrain() {}
+
+    static Map<String, String> dataDefaults() {
+        Map<String, String> defaults = new LinkedHashMap<>();
+        defaults.put("data", "fashion-mnist");
+        defaults.put("image-folder", "");
+        defaults.put("data-dir", DebianFashionMnist.DEFAULT_FOLDER.toString());
+        defaults.put("image-size", "32");
+        defaults.put("train-images", "0");
+        defaults.put("test-images", "0");
+        defaults.put("label-fraction", "0.1");
+        defaults.put("seed", "0");
+        return defaults;
+    }
+
+    /**
+     * Runs the subcommand.
+     *
+     * @param args the flags
+     * @return the exit code
+     * @throws IOException if reading or writing fails
+     */
+    public static int run(String[] args) throws IOException {
+        Map<String, String> defaults = dataDefaults();
+        defaults.put("method", "suncet");
+        defaults.put("depth", "18");
+        defaults.put("width", "0.125");
+        defaults.put("batch", "128");
+        defaults.put("epochs", "100");
+        defaults.put("temperature", "0.5");
+        defaults.put("suncet-temperature", "0.1");
+        defaults.put("lr", "0.075");
+        defaults.put("classes-per-step", "10");
+        defaults.put("images-per-class", "2");
+        defaults.put("out", "");
+        Options options = Options.parse(USAGE, args, defaults, Set.of("resume", "overwrite", "help"));
+        if (options.on("help")) {
+            System.out.println("usage: " + USAGE);
+            return 0;
+        }
+        TrainingData.check(options);
+        String method = options.text("method");
+        if (!method.equals("simclr") && !method.equals("suncet")) {
+            throw new IllegalArgumentException("--method must be simclr or suncet, got '" + method + "'");
+        }
+        int epochs = options.integer("epochs", 1);
+        long seed = options.longValue("seed");
+        PretrainConfig config =
+                new PretrainConfig(
+                        method.equals("suncet"), epochs, options.integer("batch", 2),
+                        options.integer("classes-per-step", 1), options.integer("images-per-class", 2),
+                        options.positive("temperature"), options.positive("suncet-temperature"), 1f,
+                        Math.max(1, epochs * 5 / 6), options.positive("lr"), 1e-6f, 0.1f,
+                        options.integer("depth", 18), options.positive("width"), seed, 0);
+        Map<String, String> configuration = new LinkedHashMap<>(options.values());
+        configuration.remove("out");
+        configuration.put("command", "pretrain");
+        try (NDManager manager = NDManager.newBaseManager()) {
+            TrainingData data = TrainingData.load(configuration, manager);
+            if (config.suncet() && config.classesPerStep() > data.train().numClasses()) {
+                throw new IllegalArgumentException(
+                        "--classes-per-step " + config.classesPerStep() + " is larger than the "
+                                + data.train().numClasses() + " classes of " + options.text("data"));
+            }
+            if (config.unlabeledImages() > data.train().size()) {
+                throw new IllegalArgumentException(
+                        "--batch " + config.unlabeledImages() + " exceeds the " + data.train().size() + " training images");
+            }
+            TrainingRun run = TrainingRun.open(options, configuration, seed, List.of("epoch", "loss", "rows_forwarded"));
+            data.split().write(run.folder().resolve("labeled-indices.txt"));
+            TrainingState[] state = new TrainingState[1];
+            try (ContrastivePretraining training =
+                    new ContrastivePretraining(config, data.train(), data.split(), network -> {
+                        try {
+                            state[0] = run.restore(network, manager);
+                            return state[0].stepsCompleted();
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    })) {
+                training.getOptimizer().loadMomentumState(run.momentum());
+                long rowsBefore = Long.parseLong(state[0].counters().get(TrainingRun.ROWS));
+                ProgressBar bar = TrainingRun.progressBar(epochs, training.getStepsPerEpoch());
+                long steps = state[0].stepsCompleted();
+                for (int epoch = state[0].epochsCompleted(); epoch < epochs; epoch++) {
+                    Engine.getInstance().setRandomSeed((int) TrainingState.seedForEpoch(seed, epoch));
+                    bar.startEpoch(epoch);
+                    long[] lastRows = {training.getRowsForwarded()};
+                    double[] lastTotal = {0};
+                    double loss = training.runEpoch(epoch, (e, step, stepsPerEpoch, meanLoss, rows) -> {
+                        double total = meanLoss * step;
+                        bar.step(config.unlabeledImages(), total - lastTotal[0]);
+                        lastTotal[0] = total;
+                        lastRows[0] = rows;
+                    });
+                    bar.finishEpoch();
+                    steps += training.getStepsPerEpoch();
+                    long rows = rowsBefore + training.getRowsForwarded();
+                    run.endEpoch(epoch, new Object[] {epoch, loss, rows}, training.getNetwork(), steps, rows,
+                            training.getOptimizer().momentumState());
+                }
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+            System.out.println("pre-training done; run folder " + run.folder());
+        }
+        return 0;
+    }
+}

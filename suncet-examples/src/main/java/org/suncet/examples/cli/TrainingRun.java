@@ -1,0 +1,155 @@
+package org.suncet.examples.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.suncet.examples.run.Checkpoint;
+import org.suncet.examples.run.LinePlot;
+import org.suncet.examples.run.MetricsCsv;
+import org.suncet.examples.run.ProgressBar;
+import org.suncet.examples.run.RunFolder;
+import org.suncet.examples.run.TrainingState;
+
+/**
+ * The bookkeeping around a training subcommand's epoch loop, in the order the {@code run} package
+ * prescribes: open the {@link RunFolder} (fresh, {@code --resume} or {@code --overwrite}); on resume
+ * load the last {@link Checkpoint} before anything is written, then cut {@code metrics.csv} back to
+ * it; after each epoch append the metrics row, redraw the PNG curves ({@code <column>.png} against
+ * the epoch) and save the checkpoint last, with the optimizer's momentum as named arrays {@code
+ * momentum/<parameter>} and the rows forwarded as a counter.
+ */
+final class TrainingRun {
+
+    static final String ROWS = "rowsForwarded";
+    private static final String MOMENTUM = "momentum/";
+
+    private final RunFolder folder;
+    private final List<String> columns;
+    private final long seed;
+    private MetricsCsv metrics;
+    private TrainingState state;
+
+    private TrainingRun(RunFolder folder, List<String> columns, long seed) {
+        this.folder = folder;
+        this.columns = columns;
+        this.seed = seed;
+    }
+
+    static TrainingRun open(Options options, Map<String, String> configuration, long seed, List<String> columns)
+            throws IOException {
+        if (!options.has("out")) {
+            throw new IllegalArgumentException("--out RUN_FOLDER is required; usage: " + options.usage());
+        }
+        if (options.on("resume") && options.on("overwrite")) {
+            throw new IllegalArgumentException("--resume and --overwrite exclude each other");
+        }
+        RunFolder.Mode mode =
+                options.on("resume") ? RunFolder.Mode.RESUME : options.on("overwrite") ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.FRESH;
+        RunFolder folder = RunFolder.open(Path.of(options.text("out")), mode, configuration, Map.of("run", seed));
+        folder.versionChanges().forEach(change -> System.out.println("note: version changed since the run began: " + change));
+        return new TrainingRun(folder, columns, seed);
+    }
+
+    /**
+     * Loads the last checkpoint into {@code block} when resuming one, and opens the metrics.
+     *
+     * @return where the run stands (epoch 0 for a fresh run)
+     */
+    TrainingState restore(Block block, NDManager manager) throws IOException {
+        Optional<Path> checkpoint = folder.isResumed() ? Checkpoint.find(folder.folder()) : Optional.empty();
+        Map<String, NDArray> momentum = new TreeMap<>();
+        if (checkpoint.isPresent()) {
+            Checkpoint.Restored restored = Checkpoint.load(checkpoint.get(), block, manager);
+            state = restored.state();
+            restored.arrays().forEach((name, array) -> {
+                if (name.startsWith(MOMENTUM)) {
+                    momentum.put(name.substring(MOMENTUM.length()), array);
+                }
+            });
+            System.out.println("resuming " + folder.folder() + " after epoch " + state.epochsCompleted());
+        } else {
+            state = new TrainingState(0, 0, seed, Map.of(ROWS, "0"));
+        }
+        this.momentum = momentum;
+        Path file = folder.resolve("metrics.csv");
+        metrics = folder.isResumed()
+                ? MetricsCsv.resume(file, columns, state.epochsCompleted() - 1L)
+                : MetricsCsv.create(file, columns);
+        return state;
+    }
+
+    private Map<String, NDArray> momentum = Map.of();
+
+    /** The momentum buffers the checkpoint held, by parameter name (empty for a fresh run). */
+    Map<String, NDArray> momentum() {
+        return momentum;
+    }
+
+    static ProgressBar progressBar(int epochs, long steps) {
+        return ProgressBar.builder()
+                .setOutput(System.out)
+                .setEpochs(epochs)
+                .setStepsPerEpoch(steps)
+                .optInteractive(ProgressBar.isTerminal())
+                .build();
+    }
+
+    /** Appends the epoch's row, redraws the plots, then saves the checkpoint. */
+    void endEpoch(int epoch, Object[] row, Block block, long steps, long rows, Map<String, NDArray> optimizerMomentum)
+            throws IOException {
+        metrics.append(row);
+        double[] epochs = metrics.column(columns.get(0));
+        for (int c = 1; c < columns.size(); c++) {
+            String column = columns.get(c);
+            if (column.equals("rows_forwarded")) {
+                continue;
+            }
+            LinePlot.builder()
+                    .setTitle(column.replace('_', ' ') + " per epoch")
+                    .optAxisLabels("epoch", column)
+                    .addSeries(column, epochs, metrics.column(column))
+                    .build()
+                    .write(folder.resolve(column + ".png"));
+        }
+        Map<String, NDArray> arrays = new TreeMap<>();
+        optimizerMomentum.forEach((name, array) -> arrays.put(MOMENTUM + name, array));
+        state = new TrainingState(epoch + 1, steps, seed, Map.of(ROWS, Long.toString(rows)));
+        Checkpoint.save(folder.folder(), block, state, arrays);
+    }
+
+    Path folder() {
+        return folder.folder();
+    }
+
+    /** The resolved configuration of an earlier run, checked to be of one of {@code commands}. */
+    static Map<String, String> configurationOf(String flag, String path, List<String> commands) throws IOException {
+        Path run = Path.of(path);
+        if (!RunFolder.holdsRun(run)) {
+            throw new IllegalArgumentException(flag + " " + run + " holds no run (no " + RunFolder.RUN_FILE + ")");
+        }
+        java.util.Properties properties = new java.util.Properties();
+        try (java.io.Reader reader = java.nio.file.Files.newBufferedReader(run.resolve(RunFolder.CONFIGURATION_FILE))) {
+            properties.load(reader);
+        }
+        Map<String, String> configuration = new TreeMap<>();
+        properties.forEach((key, value) -> configuration.put(key.toString(), value.toString()));
+        if (!commands.contains(configuration.get("command"))) {
+            throw new IllegalArgumentException(
+                    flag + " " + run + " holds a " + configuration.get("command") + " run; expected " + String.join(" or ", commands));
+        }
+        if (Checkpoint.find(run).isEmpty()) {
+            throw new IllegalArgumentException(flag + " " + run + " has no checkpoint yet");
+        }
+        return configuration;
+    }
+
+    /** The data keys a run passes on to the runs built from it. */
+    static final List<String> DATA_KEYS =
+            List.of("data", "image-folder", "data-dir", "image-size", "train-images", "test-images", "label-fraction");
+}

@@ -1,0 +1,186 @@
+package org.suncet.examples.recipe;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import java.util.Arrays;
+import org.suncet.augment.MultiViewTransform;
+import org.suncet.augment.SimClrAugmentation;
+import org.suncet.examples.data.ImageData;
+import org.suncet.train.ClassifierEvaluation;
+import org.suncet.train.DistillationStep;
+import org.suncet.train.Lars;
+import org.suncet.train.LearningRateScaling;
+import org.suncet.train.WarmupCosineSchedule;
+
+/**
+ * SimCLRv2 self-distillation (Chen et al. 2020, arXiv 2006.10029, §2.3): a fine-tuned teacher,
+ * fixed and in inference mode, labels the unlabeled training images with its logits, and a student
+ * classifier learns to match them with {@link DistillationStep} (α = 1, T = 1: no labels used).
+ * Each step takes n images in a seeded order, applies SimCLR's crop + flip view batched on the
+ * device (the same view for teacher and student), and updates the student with LARS (base rate
+ * scaled by √n, 10 % linear warm-up, cosine decay to 0, weight decay 1e-6; SimCLRv2 distils with its
+ * pre-training optimizer).
+ *
+ * <p>Every random choice comes from the seed: the order of the images per epoch and the
+ * augmentation (a pure function of seed, epoch and image index). Compute is counted in rows the
+ * student forwarded.
+ */
+public final class DistillationTraining implements AutoCloseable {
+
+    private final ImageData unlabeled;
+    private final int batchSize;
+    private final long seed;
+    private final Model model;
+    private final Trainer trainer;
+    private final Lars optimizer;
+    private final DistillationStep step;
+    private final MultiViewTransform view;
+    private final int stepsPerEpoch;
+    private long rowsForwarded;
+
+    /**
+     * Builds the student's trainer. Load a checkpoint into {@code student} before calling this when
+     * resuming (a DJL trainer keeps the parameter arrays it saw first), and pass the updates it had
+     * done.
+     *
+     * @param teacher the fine-tuned classifier, initialised; never changed
+     * @param student the student classifier (initialised or not), sharing no parameter with the
+     *     teacher
+     * @param unlabeled the training images (labels unused)
+     * @param epochs the number of epochs (sets the length of the schedule)
+     * @param batchSize images per step n
+     * @param baseLearningRate the LARS base rate, scaled by √n
+     * @param seed the seed
+     * @param updatesDone optimizer updates already done, ≥ 0
+     */
+    public DistillationTraining(
+            Block teacher,
+            Block student,
+            ImageData unlabeled,
+            int epochs,
+            int batchSize,
+            float baseLearningRate,
+            long seed,
+            long updatesDone) {
+        if (batchSize < 1 || batchSize > unlabeled.size()) {
+            throw new IllegalArgumentException(
+                    "batchSize must be in [1, " + unlabeled.size() + "] (the training images), got " + batchSize);
+        }
+        if (epochs < 1) {
+            throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        }
+        this.unlabeled = unlabeled;
+        this.batchSize = batchSize;
+        this.seed = seed;
+        this.stepsPerEpoch = unlabeled.size() / batchSize;
+        int totalSteps = Math.max(1, epochs * stepsPerEpoch);
+        optimizer =
+                Lars.builder()
+                        .setLearningRateTracker(
+                                WarmupCosineSchedule.builder()
+                                        .setPeakValue(LearningRateScaling.squareRoot(baseLearningRate, batchSize))
+                                        .setTotalSteps(totalSteps)
+                                        .optWarmupFraction(0.1f)
+                                        .build())
+                        .setParameters(student)
+                        .optBeginNumUpdate(Math.toIntExact(updatesDone))
+                        .build();
+        step = DistillationStep.builder().setTeacher(teacher).build();
+        model = Model.newInstance("student");
+        model.setBlock(student);
+        model.getNDManager().getEngine().setRandomSeed(Math.toIntExact(seed & 0x7fffffff));
+        // the loss is computed by the step; the trainer's loss only satisfies DJL's configuration
+        trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer));
+        Shape imageShape = unlabeled.images().getShape().slice(1);
+        trainer.initialize(new Shape(batchSize).addAll(imageShape));
+        view =
+                MultiViewTransform.repeat(
+                        SimClrAugmentation.cropAndFlip(Math.toIntExact(imageShape.get(1))).optSeed(seed).build(), 1);
+    }
+
+    /**
+     * Runs one epoch.
+     *
+     * @param epoch the 0-based epoch
+     * @param listener told after every step with the images of the step and its loss; may be null
+     * @return the mean distillation loss of the epoch
+     */
+    public double runEpoch(int epoch, java.util.function.ObjDoubleConsumer<Integer> listener) {
+        long[] order = SeededPermutation.of(unlabeled.size(), seed * 1_000_003L + epoch);
+        double total = 0;
+        NDManager base = unlabeled.images().getManager();
+        for (int s = 0; s < stepsPerEpoch; s++) {
+            long[] indices = Arrays.copyOfRange(order, s * batchSize, (s + 1) * batchSize);
+            double loss;
+            try (NDManager stepManager = base.newSubManager()) {
+                NDArray index = stepManager.create(indices).toDevice(unlabeled.images().getDevice(), false);
+                NDArray images = unlabeled.images().get(new NDIndex("{}", index));
+                images.attach(stepManager);
+                NDArray augmented = view.transformBatch(images, epoch, indices).head();
+                DistillationStep.Result result = step.run(trainer, augmented);
+                rowsForwarded += result.rowsForwarded();
+                loss = result.loss().getFloat();
+            }
+            total += loss;
+            if (listener != null) {
+                listener.accept(batchSize, loss);
+            }
+        }
+        return total / stepsPerEpoch;
+    }
+
+    /**
+     * Returns the student's test accuracy.
+     *
+     * @param test the test images
+     * @return top-1 and top-5 accuracy
+     */
+    public ClassifierEvaluation.Result evaluate(ImageData test) {
+        try (NDManager scope = test.images().getManager().newSubManager()) {
+            NDArray labels = scope.create(test.labels()).toDevice(test.images().getDevice(), false);
+            return ClassifierEvaluation.builder().optBatchSize(500).build()
+                    .evaluate(model.getBlock(), test.images(), labels);
+        }
+    }
+
+    /**
+     * Returns the student's LARS optimizer, whose momentum a checkpoint saves.
+     *
+     * @return the optimizer
+     */
+    public Lars getOptimizer() {
+        return optimizer;
+    }
+
+    /**
+     * Returns the steps of an epoch.
+     *
+     * @return ⌊N / n⌋
+     */
+    public int getStepsPerEpoch() {
+        return stepsPerEpoch;
+    }
+
+    /**
+     * Returns the rows the student forwarded so far.
+     *
+     * @return the compute spent
+     */
+    public long getRowsForwarded() {
+        return rowsForwarded;
+    }
+
+    /** Closes the trainer and the student's model. */
+    @Override
+    public void close() {
+        trainer.close();
+        model.close();
+    }
+}
