@@ -1,8 +1,6 @@
 package org.suncet.examples;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.dataset.Dataset;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -106,7 +104,7 @@ public final class Demo {
             ImageData test = ImageData.fashionMnist(data, Dataset.Usage.TEST, manager, scratch);
             ImageData train = subset(fullTrain, trainImages, seed, manager);
             LabelSplit split = LabelSplit.balanced(train.labels(), fraction, seed);
-            ImageData labeled = select(train, split.indices(), manager);
+            ImageData labeled = train.subset(split.indices(), manager);
             console.printf(
                     Locale.ROOT,
                     "suncet demo: Fashion-MNIST, %d training images (%d labeled, %.0f %%), %d test images, seed %d%n",
@@ -281,17 +279,6 @@ public final class Demo {
         }
         long[] chosen = java.util.Arrays.copyOf(SeededPermutation.of(data.size(), seed), size);
         java.util.Arrays.sort(chosen);
-        return select(data, chosen, manager);
-    }
-
-    private static ImageData select(ImageData data, long[] indices, NDManager manager) {
-        NDArray index = manager.create(indices).toDevice(data.images().getDevice(), false);
-        NDArray images = data.images().get(new NDIndex("{}", index));
-        images.attach(manager);
-        long[] labels = new long[indices.length];
-        for (int i = 0; i < indices.length; i++) {
-            labels[i] = data.labels()[Math.toIntExact(indices[i])];
-        }
-        return new ImageData(images, labels, data.numClasses());
+        return data.subset(chosen, manager);
     }
 }

@@ -1,8 +1,6 @@
 package org.suncet.examples.cli;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.dataset.Dataset;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -113,7 +111,7 @@ public record TrainingData(ImageData train, ImageData test, LabelSplit split) {
      * @return the labeled training images
      */
     public ImageData labeled(NDManager manager) {
-        return select(train, split.indices(), manager);
+        return train.subset(split.indices(), manager);
     }
 
     private static ImageData subset(ImageData data, int size, long seed, NDManager manager, String flag) {
@@ -125,18 +123,7 @@ public record TrainingData(ImageData train, ImageData test, LabelSplit split) {
         }
         long[] chosen = Arrays.copyOf(SeededPermutation.of(data.size(), seed), size);
         Arrays.sort(chosen);
-        return select(data, chosen, manager);
-    }
-
-    private static ImageData select(ImageData data, long[] indices, NDManager manager) {
-        NDArray index = manager.create(indices).toDevice(data.images().getDevice(), false);
-        NDArray images = data.images().get(new NDIndex("{}", index));
-        images.attach(manager);
-        long[] labels = new long[indices.length];
-        for (int i = 0; i < indices.length; i++) {
-            labels[i] = data.labels()[Math.toIntExact(indices[i])];
-        }
-        return new ImageData(images, labels, data.numClasses());
+        return data.subset(chosen, manager);
     }
 
     private static void deleteTree(Path root) throws IOException {

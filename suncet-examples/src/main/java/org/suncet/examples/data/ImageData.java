@@ -8,6 +8,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.nn.Block;
+import org.suncet.train.ClassifierEvaluation;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
@@ -50,6 +53,58 @@ public record ImageData(NDArray images, long[] labels, int numClasses) {
      */
     public int size() {
         return labels.length;
+    }
+
+    /**
+     * Gathers the images at {@code indices} on the images' device.
+     *
+     * @param manager the manager that will own the result (close it after the step)
+     * @param indices row indices into this set
+     * @return {@code [indices.length, C, H, W]}
+     */
+    public NDArray imagesAt(NDManager manager, long[] indices) {
+        NDArray index = manager.create(indices).toDevice(images.getDevice(), false);
+        NDArray rows = images.get(new NDIndex("{}", index));
+        rows.attach(manager);
+        return rows;
+    }
+
+    /**
+     * Returns the labels at {@code indices}.
+     *
+     * @param indices row indices into this set
+     * @return their class ids
+     */
+    public long[] labelsAt(long[] indices) {
+        long[] out = new long[indices.length];
+        for (int i = 0; i < indices.length; i++) {
+            out[i] = labels[Math.toIntExact(indices[i])];
+        }
+        return out;
+    }
+
+    /**
+     * Returns the images at {@code indices} as a set of their own.
+     *
+     * @param indices row indices into this set
+     * @param manager the manager that owns the new images
+     * @return the subset
+     */
+    public ImageData subset(long[] indices, NDManager manager) {
+        return new ImageData(imagesAt(manager, indices), labelsAt(indices), numClasses);
+    }
+
+    /**
+     * Returns a classifier's top-1 and top-5 accuracy on this set, in inference mode.
+     *
+     * @param classifier a block mapping images to logits
+     * @return the accuracy
+     */
+    public ClassifierEvaluation.Result accuracyOf(Block classifier) {
+        try (NDManager scope = images.getManager().newSubManager()) {
+            NDArray ids = scope.create(labels).toDevice(images.getDevice(), false);
+            return ClassifierEvaluation.builder().optBatchSize(500).build().evaluate(classifier, images, ids);
+        }
     }
 
     /**

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.Trainer;
@@ -234,7 +233,7 @@ public final class ContrastivePretraining implements AutoCloseable {
         for (int s = 0; s < stepsPerEpoch; s++) {
             long[] indices = java.util.Arrays.copyOfRange(order, s * n, (s + 1) * n);
             try (NDManager stepManager = base.newSubManager()) {
-                NDArray images = gather(stepManager, indices);
+                NDArray images = data.imagesAt(stepManager, indices);
                 NDList twoViews = views.transformBatch(images, epoch, indices);
                 NDArray viewRows = NDArrays.concat(twoViews); // [2n, C, H, W], view-major
                 NDArray supportRows = null;
@@ -243,13 +242,12 @@ public final class ContrastivePretraining implements AutoCloseable {
                     long[] supportIndices = support.next().stream().mapToLong(Long::longValue).toArray();
                     supportRows =
                             supportView
-                                    .transformBatch(gather(stepManager, supportIndices), epoch, supportIndices)
+                                    .transformBatch(data.imagesAt(stepManager, supportIndices), epoch, supportIndices)
                                     .head();
-                    long[] labels = new long[supportIndices.length];
-                    for (int i = 0; i < labels.length; i++) {
-                        labels[i] = data.labels()[Math.toIntExact(supportIndices[i])];
-                    }
-                    supportLabels = stepManager.create(labels).toDevice(viewRows.getDevice(), false);
+                    supportLabels =
+                            stepManager
+                                    .create(data.labelsAt(supportIndices))
+                                    .toDevice(viewRows.getDevice(), false);
                 }
                 PretrainingStep.Result result =
                         step.run(trainer, viewRows, supportRows, supportLabels, epoch);
@@ -261,13 +259,6 @@ public final class ContrastivePretraining implements AutoCloseable {
             }
         }
         return total / stepsPerEpoch;
-    }
-
-    private NDArray gather(NDManager manager, long[] indices) {
-        NDArray index = manager.create(indices).toDevice(data.images().getDevice(), false);
-        NDArray rows = data.images().get(new NDIndex("{}", index));
-        rows.attach(manager);
-        return rows;
     }
 
     /** Closes the trainer and the model. */

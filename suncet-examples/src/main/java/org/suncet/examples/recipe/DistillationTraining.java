@@ -3,7 +3,6 @@ package org.suncet.examples.recipe;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.DefaultTrainingConfig;
@@ -120,9 +119,7 @@ public final class DistillationTraining implements AutoCloseable {
             long[] indices = Arrays.copyOfRange(order, s * batchSize, (s + 1) * batchSize);
             double loss;
             try (NDManager stepManager = base.newSubManager()) {
-                NDArray index = stepManager.create(indices).toDevice(unlabeled.images().getDevice(), false);
-                NDArray images = unlabeled.images().get(new NDIndex("{}", index));
-                images.attach(stepManager);
+                NDArray images = unlabeled.imagesAt(stepManager, indices);
                 NDArray augmented = view.transformBatch(images, epoch, indices).head();
                 DistillationStep.Result result = step.run(trainer, augmented);
                 rowsForwarded += result.rowsForwarded();
@@ -143,11 +140,7 @@ public final class DistillationTraining implements AutoCloseable {
      * @return top-1 and top-5 accuracy
      */
     public ClassifierEvaluation.Result evaluate(ImageData test) {
-        try (NDManager scope = test.images().getManager().newSubManager()) {
-            NDArray labels = scope.create(test.labels()).toDevice(test.images().getDevice(), false);
-            return ClassifierEvaluation.builder().optBatchSize(500).build()
-                    .evaluate(model.getBlock(), test.images(), labels);
-        }
+        return test.accuracyOf(model.getBlock());
     }
 
     /**

@@ -3,7 +3,6 @@ package org.suncet.examples.recipe;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.DefaultTrainingConfig;
@@ -152,14 +151,9 @@ public final class SupervisedTraining implements AutoCloseable {
         for (int s = 0; s < stepsPerEpoch; s++) {
             long[] indices = Arrays.copyOfRange(order, s * batchSize, (s + 1) * batchSize);
             try (NDManager stepManager = base.newSubManager()) {
-                NDArray index = stepManager.create(indices).toDevice(labeled.images().getDevice(), false);
-                NDArray images = labeled.images().get(new NDIndex("{}", index));
-                images.attach(stepManager);
-                long[] ids = new long[indices.length];
-                for (int i = 0; i < ids.length; i++) {
-                    ids[i] = labeled.labels()[Math.toIntExact(indices[i])];
-                }
-                NDArray labels = stepManager.create(ids).toDevice(images.getDevice(), false);
+                NDArray images = labeled.imagesAt(stepManager, indices);
+                NDArray labels =
+                        stepManager.create(labeled.labelsAt(indices)).toDevice(images.getDevice(), false);
                 NDArray augmented = view.transformBatch(images, epoch, indices).head();
                 SupervisedStep.Result result = step.run(trainer, augmented, labels);
                 rowsForwarded += result.rows();
@@ -182,11 +176,7 @@ public final class SupervisedTraining implements AutoCloseable {
      * @return top-1 and top-5 accuracy
      */
     public ClassifierEvaluation.Result evaluate(ImageData test) {
-        try (NDManager scope = test.images().getManager().newSubManager()) {
-            NDArray labels = scope.create(test.labels()).toDevice(test.images().getDevice(), false);
-            return ClassifierEvaluation.builder().optBatchSize(500).build()
-                    .evaluate(model.getBlock(), test.images(), labels);
-        }
+        return test.accuracyOf(model.getBlock());
     }
 
     /**
