@@ -81,7 +81,13 @@ public abstract class AbstractContrastiveLoss extends AccumulatingLoss {
         public NDArray evaluate(NDList labels, NDList predictions) {
             NDArray z = InputChecks.embeddings(InputChecks.single(predictions, "predictions"));
             NDArray y = InputChecks.classLabels(labels, z.getShape().get(0));
-            return compute(z, y, similarity, aggregation);
+            try {
+                return compute(z, y, similarity, aggregation);
+            } finally {
+                if (y != labels.head()) {
+                    y.close(); // the [M] view made of [M, 1] labels
+                }
+            }
         }
     }
 

@@ -254,6 +254,20 @@ abstract class SupervisedLossContract {
     }
 
     @Example
+    void evaluatingLeavesOnlyTheResultInTheManagers() {
+        Loss loss = newLoss(0.2f);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray z = manager.randomNormal(new Shape(6, 3));
+            NDList column = new NDList(manager.create(new long[] {0, 1, 2, 0, 1, 2}).reshape(6, 1));
+            int before = manager.getManagedArrays().size();
+            for (int step = 0; step < 20; step++) {
+                loss.evaluate(column, new NDList(z)).close();
+            }
+            assertEquals(before, manager.getManagedArrays().size());
+        }
+    }
+
+    @Example
     void badInputIsRejectedWithTheReason() {
         Loss loss = newLoss(0.1f);
         try (NDManager manager = NDManager.newBaseManager()) {
