@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import org.suncet.ndarray.Scalars;
 
 /**
  * Knowledge distillation of SimCLRv2 (Chen et al. 2020, "Big Self-Supervised Models are Strong
@@ -85,11 +86,11 @@ public final class DistillationLoss extends AccumulatingLoss {
             if (checkValues) {
                 checkFinite(t, u);
             }
-            NDArray target = t.div(temperature).softmax(1);
-            NDArray logProbabilities = u.div(temperature).logSoftmax(1);
+            NDArray target = Scalars.div(t, temperature).softmax(1);
+            NDArray logProbabilities = Scalars.div(u, temperature).logSoftmax(1);
             NDArray loss = target.mul(logProbabilities).sum(new int[] {1}).mean().neg();
             if (scaleByTemperatureSquared) {
-                loss = loss.mul((double) temperature * temperature);
+                loss = Scalars.mul(loss, (double) temperature * temperature);
             }
             NDArray result = loss.toType(outputType, false);
             NDScope.unregister(result);

@@ -1,6 +1,7 @@
 package org.suncet.loss;
 
 import ai.djl.ndarray.NDArray;
+import org.suncet.ndarray.Scalars;
 
 /**
  * The pairwise similarity a contrastive loss scores candidates with, divided by the temperature τ.
@@ -20,9 +21,10 @@ public enum Similarity {
             // ẑ = z / sqrt(max(Σ z², 1e-24)): same values as z / max(||z||, 1e-12), finite gradient at 0.
             NDArray normalised =
                     embeddings.div(
-                            embeddings.square().sum(new int[] {1}, true).maximum(1e-24).sqrt());
+                            Scalars.maximum(embeddings.square().sum(new int[] {1}, true), 1e-24)
+                                    .sqrt());
             // [M, D] x [D, M] -> [M, M]; τ is applied on the [M, D] side (one pass fewer).
-            return normalised.div(temperature).matMul(normalised.transpose());
+            return Scalars.div(normalised, temperature).matMul(normalised.transpose());
         }
     },
     /** Negative squared Euclidean distance over τ; embeddings are not normalised. */
@@ -32,10 +34,9 @@ public enum Similarity {
             // −||z_i − z_j||² = 2 z_i·z_j − ||z_i||² − ||z_j||²
             NDArray squaredNorms = embeddings.square().sum(new int[] {1}, true); // [M, 1]
             NDArray gram = embeddings.matMul(embeddings.transpose()); // [M, M]
-            return gram.mul(2)
-                    .sub(squaredNorms)
-                    .sub(squaredNorms.transpose())
-                    .div(temperature);
+            return Scalars.div(
+                    Scalars.mul(gram, 2).sub(squaredNorms).sub(squaredNorms.transpose()),
+                    temperature);
         }
     };
 

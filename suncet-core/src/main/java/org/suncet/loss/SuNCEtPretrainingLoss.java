@@ -6,6 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.Trainer;
 import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.listener.TrainingListenerAdapter;
+import org.suncet.ndarray.Scalars;
 
 /**
  * The SuNCEt pre-training objective (Assran et al. 2020, arXiv 2006.10803, SPEC §2.6): SimCLR's
@@ -99,7 +100,7 @@ public final class SuNCEtPretrainingLoss extends AccumulatingLoss {
         try (NDArray unweighted = loss;
                 NDArray supervisedLoss =
                         supervised.evaluate(new NDList(supportLabels), new NDList(support));
-                NDArray weighted = supervisedLoss.mul(supervisedWeight)) {
+                NDArray weighted = Scalars.mul(supervisedLoss, supervisedWeight)) {
             return unweighted.add(weighted);
         }
     }

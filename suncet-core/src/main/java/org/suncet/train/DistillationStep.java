@@ -17,6 +17,7 @@ import org.suncet.loss.DistillationLoss;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
+import org.suncet.ndarray.Scalars;
 
 /**
  * One SimCLRv2 distillation step (Chen et al. 2020, "Big Self-Supervised Models are Strong
@@ -224,9 +225,8 @@ public final class DistillationStep {
                                     labeledLogits,
                                     SupervisedStep.classIds(labels, labeledLogits));
                     loss =
-                            distillationLoss
-                                    .mul(distillationWeight)
-                                    .add(crossEntropy.mul(1f - distillationWeight));
+                            Scalars.mul(distillationLoss, distillationWeight)
+                                    .add(Scalars.mul(crossEntropy, 1 - distillationWeight));
                 } else {
                     loss = distillationLoss;
                 }

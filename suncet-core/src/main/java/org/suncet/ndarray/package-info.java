@@ -1,0 +1,7 @@
+/**
+ * NDArray helpers that work around engine hazards: {@link org.suncet.ndarray.Scalars} makes the
+ * numbers that enter a differentiable computation engine-owned, because DJL 0.35.1's {@code
+ * NDArray.mul(Number)} family leaves autograd holding a tensor whose memory the garbage collector
+ * frees.
+ */
+package org.suncet.ndarray;
