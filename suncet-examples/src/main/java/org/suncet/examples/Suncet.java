@@ -35,6 +35,7 @@ public final class Suncet {
         COMMANDS.put("finetune", org.suncet.examples.cli.Finetune::run);
         COMMANDS.put("evaluate", org.suncet.examples.cli.Evaluate::run);
         COMMANDS.put("distill", org.suncet.examples.cli.Distill::run);
+        COMMANDS.put("study", org.suncet.examples.study.Study::run);
     }
 
     private Suncet() {}

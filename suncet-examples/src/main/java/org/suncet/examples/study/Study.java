@@ -1,0 +1,428 @@
+package org.suncet.examples.study;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.training.dataset.Dataset;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.suncet.examples.data.DebianFashionMnist;
+import org.suncet.examples.data.ImageData;
+import org.suncet.examples.recipe.ContrastivePretraining;
+import org.suncet.examples.recipe.DistillationTraining;
+import org.suncet.examples.recipe.PretrainConfig;
+import org.suncet.examples.recipe.SeededPermutation;
+import org.suncet.examples.recipe.SupervisedTraining;
+import org.suncet.examples.run.MetricsCsv;
+import org.suncet.examples.run.Versions;
+import org.suncet.models.ContrastiveModel;
+import org.suncet.models.ParameterCount;
+import org.suncet.models.ProjectionHead;
+import org.suncet.models.ResNet;
+import org.suncet.train.ClassifierEvaluation;
+import org.suncet.train.LabelSplit;
+
+/**
+ * {@code suncet study}: tests SuNCEt's claim (Assran et al. 2020: SimCLR + SuNCEt reaches SimCLR's
+ * fine-tuned semi-supervised accuracy with less than half the pre-training compute) on
+ * Fashion-MNIST on a CPU, end to end, and writes the report.
+ *
+ * <p>For every seed and labeled fraction it trains: a supervised-only network on the labeled
+ * images; SimCLR pre-training for each budget (a separate run with its own warm-up and cosine
+ * schedule) then fine-tuning; SimCLR + SuNCEt likewise, with n lowered so that both forward the same
+ * rows per step while SuNCEt is on; and a SimCLRv2-style distillation of the better of the two
+ * fine-tuned networks at the largest budget (chosen on held-out validation images, never on the test
+ * set) into a ResNet-18 of half the width. Every fine-tuning forwards the same rows. Compute is the
+ * rows forwarded (summed step by step) and the wall-clock seconds.
+ *
+ * <p>Each finished cell is appended to {@code results.csv} in the output folder at once, so
+ * {@code --resume} continues an interrupted study; the report ({@code --report}, default {@code
+ * docs/study.md}) and its figures are written at the end by {@link StudyReport}.
+ *
+ * <p>Options: {@code --quick} (a minute-long smoke run, {@link StudyConfig#quick()}), {@code
+ * --seeds 0,1,2}, {@code --budgets 1,2,4,8}, {@code --fractions 0.01,0.1}, {@code --train-images},
+ * {@code --data} (the Fashion-MNIST folder), {@code --out} (results and figures, default {@code
+ * docs/study}), {@code --report} (default {@code docs/study.md}), {@code --work} (teacher weights,
+ * default {@code runs/study-work}), {@code --resume}.
+ */
+public final class Study {
+
+    /** The seed of the data subset (fixed across the study's seeds). */
+    private static final long DATA_SEED = 2020;
+
+    private static final String USAGE =
+            "usage: suncet study [--quick] [--seeds 0,1,2] [--budgets 1,2,4,8] [--fractions 0.01,0.1]"
+                    + " [--train-images N] [--data FOLDER] [--out FOLDER] [--report FILE] [--work FOLDER] [--resume]";
+
+    private final StudyConfig config;
+    private final Path dataFolder;
+    private final Path out;
+    private final Path report;
+    private final Path work;
+    private final boolean resume;
+    private final PrintStream console;
+    private final List<StudyRecord> records = new ArrayList<>();
+    private MetricsCsv csv;
+    private ImageData train;
+    private ImageData validation;
+    private ImageData test;
+
+    /**
+     * Makes a study.
+     *
+     * @param config what to run
+     * @param dataFolder the Fashion-MNIST folder
+     * @param out the folder of results.csv and the figures
+     * @param report the Markdown report to write
+     * @param work the folder for teacher weights
+     * @param resume whether to keep the cells an earlier run finished
+     * @param console where progress goes
+     */
+    public Study(
+            StudyConfig config, Path dataFolder, Path out, Path report, Path work, boolean resume, PrintStream console) {
+        this.config = config;
+        this.dataFolder = dataFolder;
+        this.out = out;
+        this.report = report;
+        this.work = work;
+        this.resume = resume;
+        this.console = console;
+    }
+
+    /**
+     * Runs {@code suncet study}.
+     *
+     * @param args the options
+     * @return the exit code
+     * @throws Exception if the data cannot be read or a file cannot be written
+     */
+    public static int run(String[] args) throws Exception {
+        Map<String, String> options = new LinkedHashMap<>();
+        boolean quick = false;
+        boolean resume = false;
+        for (int i = 0; i < args.length; i++) {
+            String key = args[i];
+            if (key.equals("--quick")) {
+                quick = true;
+            } else if (key.equals("--resume")) {
+                resume = true;
+            } else if (List.of("--seeds", "--budgets", "--fractions", "--train-images", "--data", "--out",
+                            "--report", "--work").contains(key) && i + 1 < args.length) {
+                options.put(key, args[++i]);
+            } else {
+                throw new IllegalArgumentException("unknown or incomplete option '" + key + "'; " + USAGE);
+            }
+        }
+        StudyConfig base = quick ? StudyConfig.quick() : StudyConfig.full();
+        StudyConfig config =
+                new StudyConfig(
+                        options.containsKey("--train-images")
+                                ? Integer.parseInt(options.get("--train-images")) : base.trainImages(),
+                        base.validationImages(), base.testImages(),
+                        options.containsKey("--fractions")
+                                ? Arrays.stream(options.get("--fractions").split(",")).map(Double::valueOf).toList()
+                                : base.fractions(),
+                        options.containsKey("--budgets")
+                                ? Arrays.stream(options.get("--budgets").split(",")).map(Integer::valueOf).toList()
+                                : base.budgets(),
+                        options.containsKey("--seeds")
+                                ? Arrays.stream(options.get("--seeds").split(",")).map(Long::valueOf).toList()
+                                : base.seeds(),
+                        base.finetuneRows(), base.finetuneBatch(), base.finetuneRate(), base.distillEpochs(),
+                        base.distillImages(), base.studentWidth(), base.distillRate(), base.distillBatch(),
+                        base.pretrainStepsPerEpoch());
+        Path data = Paths.get(options.getOrDefault("--data", DebianFashionMnist.DEFAULT_FOLDER.toString()));
+        Path out = Paths.get(options.getOrDefault("--out", "docs/study"));
+        Path report = Paths.get(options.getOrDefault("--report", "docs/study.md"));
+        Path work = Paths.get(options.getOrDefault("--work", "runs/study-work"));
+        new Study(config, data, out, report, work, resume, System.out).execute(quick);
+        return 0;
+    }
+
+    /**
+     * Runs every cell not yet finished, then writes the report and figures.
+     *
+     * @param quick whether this is the {@code --quick} smoke run (said in the report)
+     * @return the records of every cell
+     * @throws IOException if a file cannot be read or written
+     */
+    public List<StudyRecord> execute(boolean quick) throws IOException {
+        Files.createDirectories(out);
+        Files.createDirectories(work);
+        Path csvFile = out.resolve("results.csv");
+        List<String> columns = StudyRecord.COLUMNS;
+        if (resume && Files.exists(csvFile)) {
+            csv = MetricsCsv.resume(csvFile, columns, Long.MAX_VALUE);
+            for (List<String> row : csv.rows()) {
+                records.add(StudyRecord.parse(row));
+            }
+            console.printf("suncet study: resuming with %d finished cells from %s%n", records.size(), csvFile);
+        } else {
+            csv = MetricsCsv.create(csvFile, columns);
+        }
+        long started = System.nanoTime();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            loadData(manager);
+            console.printf(
+                    Locale.ROOT,
+                    "suncet study%s: %d training images, %d validation, %d test; fractions %s, budgets %s epochs, seeds %s%n",
+                    quick ? " --quick" : "", train.size(), validation.size(), test.size(), config.fractions(),
+                    config.budgets(), config.seeds());
+            for (long seed : config.seeds()) {
+                runSeed(seed, manager);
+            }
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        new StudyReport(config, records, quick, Versions.current()).write(report, out, seconds);
+        console.printf(Locale.ROOT, "wrote %s and %s in %.0f s%n", report, out, seconds);
+        return List.copyOf(records);
+    }
+
+    private void loadData(NDManager manager) throws IOException {
+        Path scratch = Files.createDirectories(work.resolve("djl-repository"));
+        ImageData fullTrain = ImageData.fashionMnist(dataFolder, Dataset.Usage.TRAIN, manager, scratch);
+        ImageData fullTest = ImageData.fashionMnist(dataFolder, Dataset.Usage.TEST, manager, scratch);
+        long[] order = SeededPermutation.of(fullTrain.size(), DATA_SEED);
+        train = fullTrain.subset(sorted(order, 0, config.trainImages()), manager);
+        validation =
+                fullTrain.subset(
+                        sorted(order, config.trainImages(), config.trainImages() + config.validationImages()), manager);
+        test =
+                config.testImages() == 0
+                        ? fullTest
+                        : fullTest.subset(
+                                sorted(SeededPermutation.of(fullTest.size(), DATA_SEED), 0, config.testImages()),
+                                manager);
+    }
+
+    private static long[] sorted(long[] order, int from, int to) {
+        long[] chosen = Arrays.copyOfRange(order, from, to);
+        Arrays.sort(chosen);
+        return chosen;
+    }
+
+    private void runSeed(long seed, NDManager manager) throws IOException {
+        Map<Double, LabelSplit> splits = new LinkedHashMap<>();
+        Map<Double, ImageData> labeled = new LinkedHashMap<>();
+        for (double fraction : config.fractions()) {
+            LabelSplit split = LabelSplit.balanced(train.labels(), fraction, seed);
+            splits.put(fraction, split);
+            labeled.put(fraction, train.subset(split.indices(), manager));
+        }
+        for (double fraction : config.fractions()) {
+            if (find(seed, fraction, "supervised", 0).isEmpty()) {
+                record(fineTune(seed, fraction, labeled.get(fraction), "supervised", 0, network(0.125f), null));
+            }
+        }
+        int steps = config.pretrainStepsPerEpoch() == 0 ? train.size() / 128 : config.pretrainStepsPerEpoch();
+        for (int budget : config.budgets()) {
+            List<Double> simclrTodo = todo(seed, "simclr", budget);
+            if (!simclrTodo.isEmpty()) {
+                PretrainConfig simclr = pretrainConfig(false, budget, seed, steps);
+                try (ContrastivePretraining pretraining =
+                        new ContrastivePretraining(simclr, train, splits.values().iterator().next())) {
+                    Pretrained run = pretrain("SimCLR", pretraining, simclr, budget);
+                    for (double fraction : simclrTodo) {
+                        // each fraction fine-tunes its own copy of the pre-trained weights
+                        record(fineTuneCopy(seed, fraction, labeled.get(fraction), "simclr", budget, run, manager));
+                    }
+                }
+            }
+            for (double fraction : todo(seed, "suncet", budget)) {
+                PretrainConfig suncet = pretrainConfig(true, budget, seed, steps);
+                try (ContrastivePretraining pretraining =
+                        new ContrastivePretraining(suncet, train, splits.get(fraction))) {
+                    Pretrained run = pretrain("SimCLR + SuNCEt", pretraining, suncet, budget);
+                    record(fineTuneCopy(seed, fraction, labeled.get(fraction), "suncet", budget, run, manager));
+                }
+            }
+        }
+        for (double fraction : config.fractions()) {
+            if (find(seed, fraction, "distilled", config.maxBudget()).isEmpty()) {
+                record(distill(seed, fraction, manager));
+            }
+        }
+    }
+
+    private List<Double> todo(long seed, String method, int budget) {
+        return config.fractions().stream().filter(f -> find(seed, f, method, budget).isEmpty()).toList();
+    }
+
+    private Optional<StudyRecord> find(long seed, double fraction, String method, int budget) {
+        return records.stream().filter(r -> r.is(seed, fraction, method, budget)).findFirst();
+    }
+
+    private void record(StudyRecord result) throws IOException {
+        csv.append(result.values(records.size()));
+        records.add(result);
+        console.printf(
+                Locale.ROOT,
+                "  seed %d, %4.1f %% labels, %-10s %d epochs: %9d pre-training rows (%6.0f s), test top-1 %.2f %%%n",
+                result.seed(), 100 * result.fraction(), result.method(), result.budget(), result.pretrainRows(),
+                result.pretrainSeconds(), 100 * result.top1());
+    }
+
+    /**
+     * SimCLR or SimCLR + SuNCEt at {@code budget} epochs: the defaults, {@code steps} steps per epoch
+     * for both, and for SuNCEt n = 128 − C·K/2 so that 2n + C·K = 256 rows as SimCLR's 2·128.
+     */
+    static PretrainConfig pretrainConfig(boolean suncet, int budget, long seed, int steps) {
+        PretrainConfig d = PretrainConfig.defaults(suncet, budget, seed);
+        int n = suncet ? d.unlabeledImages() - d.classesPerStep() * d.imagesPerClass() / 2 : d.unlabeledImages();
+        return new PretrainConfig(
+                suncet, budget, n, d.classesPerStep(), d.imagesPerClass(), d.temperature(),
+                d.supervisedTemperature(), d.supervisedWeight(), d.supervisedEpochs(), d.baseLearningRate(),
+                d.weightDecay(), d.warmupFraction(), d.depth(), d.width(), seed, steps);
+    }
+
+    private record Pretrained(
+            PretrainConfig config, int stepsPerEpoch, long steps, long rows, double seconds, double loss,
+            byte[] weights) {}
+
+    private StudyRecord fineTuneCopy(
+            long seed, double fraction, ImageData labeled, String method, int budget, Pretrained run,
+            NDManager manager)
+            throws IOException {
+        try (NDManager scope = manager.newSubManager()) {
+            ContrastiveModel copy = network(0.125f);
+            try {
+                copy.loadParameters(scope, new DataInputStream(new ByteArrayInputStream(run.weights())));
+            } catch (ai.djl.MalformedModelException e) {
+                throw new IllegalStateException("pre-trained weights did not load back", e);
+            }
+            return fineTune(seed, fraction, labeled, method, budget, copy, run);
+        }
+    }
+
+    private Pretrained pretrain(String name, ContrastivePretraining pretraining, PretrainConfig c, int budget) {
+        long[] steps = {0};
+        long started = System.nanoTime();
+        double loss = Double.NaN;
+        for (int epoch = 0; epoch < budget; epoch++) {
+            loss = pretraining.runEpoch(epoch, (e, s, total, mean, rows) -> steps[0]++);
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        console.printf(
+                Locale.ROOT, "  %s, %d epochs: loss %.4f, %d rows in %.0f s%n",
+                name, budget, loss, pretraining.getRowsForwarded(), seconds);
+        ByteArrayOutputStream weights = new ByteArrayOutputStream();
+        try {
+            pretraining.getNetwork().saveParameters(new DataOutputStream(weights));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return new Pretrained(
+                c, pretraining.getStepsPerEpoch(), steps[0], pretraining.getRowsForwarded(), seconds, loss,
+                weights.toByteArray());
+    }
+
+    private StudyRecord fineTune(
+            long seed, double fraction, ImageData labeled, String method, int budget, ContrastiveModel network,
+            Pretrained run)
+            throws IOException {
+        int batch = Math.min(config.finetuneBatch(), labeled.size());
+        int stepsPerEpoch = labeled.size() / batch;
+        int epochs = (int) Math.max(1, Math.round((double) config.finetuneRows() / ((long) stepsPerEpoch * batch)));
+        Block classifier = network.fineTuneClassifier(0, train.numClasses());
+        long started = System.nanoTime();
+        try (SupervisedTraining training =
+                new SupervisedTraining(classifier, labeled, epochs, batch, config.finetuneRate(), seed)) {
+            for (int epoch = 0; epoch < epochs; epoch++) {
+                training.runEpoch(epoch);
+            }
+            double seconds = (System.nanoTime() - started) / 1e9;
+            ClassifierEvaluation.Result onValidation = training.evaluate(validation);
+            ClassifierEvaluation.Result onTest = training.evaluate(test);
+            if (budget == config.maxBudget() && run != null) {
+                try (OutputStream file = Files.newOutputStream(teacherFile(seed, fraction, method))) {
+                    classifier.saveParameters(new DataOutputStream(file));
+                }
+            }
+            PretrainConfig c = run == null ? null : run.config();
+            return new StudyRecord(
+                    seed, fraction, method, budget,
+                    run == null ? 0 : run.stepsPerEpoch(),
+                    c == null ? 0 : 2 * c.unlabeledImages(),
+                    c == null || !c.suncet() ? 0 : c.classesPerStep() * c.imagesPerClass(),
+                    c == null || !c.suncet() ? 0 : c.supervisedEpochs(),
+                    run == null ? 0 : run.steps(),
+                    run == null ? 0 : run.rows(),
+                    run == null ? 0 : run.seconds(),
+                    run == null ? Double.NaN : run.loss(),
+                    training.getRowsForwarded(), seconds, onValidation.top1(), onTest.top1(), onTest.topK(), "",
+                    ParameterCount.total(classifier));
+        }
+    }
+
+    private Path teacherFile(long seed, double fraction, String method) {
+        return work.resolve(String.format(Locale.ROOT, "teacher-%s-%s-seed%d.params", method, fraction, seed));
+    }
+
+    private StudyRecord distill(long seed, double fraction, NDManager manager) throws IOException {
+        int budget = config.maxBudget();
+        StudyRecord simclr = find(seed, fraction, "simclr", budget).orElseThrow();
+        StudyRecord suncet = find(seed, fraction, "suncet", budget).orElseThrow();
+        StudyRecord chosen = suncet.validationTop1() > simclr.validationTop1() ? suncet : simclr;
+        try (NDManager scope = manager.newSubManager()) {
+            Block teacher = network(0.125f).fineTuneClassifier(0, train.numClasses());
+            try (InputStream file = Files.newInputStream(teacherFile(seed, fraction, chosen.method()))) {
+                teacher.loadParameters(scope, new DataInputStream(file));
+            } catch (ai.djl.MalformedModelException e) {
+                throw new IOException("teacher weights " + teacherFile(seed, fraction, chosen.method()) + " are damaged", e);
+            }
+            Block student = network(config.studentWidth()).fineTuneClassifier(0, train.numClasses());
+            ImageData unlabeled =
+                    config.distillImages() == 0
+                            ? train
+                            : train.subset(sorted(SeededPermutation.of(train.size(), seed), 0, config.distillImages()), scope);
+            long started = System.nanoTime();
+            try (DistillationTraining training =
+                    new DistillationTraining(
+                            teacher, student, unlabeled, config.distillEpochs(), config.distillBatch(),
+                            config.distillRate(), seed, 0)) {
+                for (int epoch = 0; epoch < config.distillEpochs(); epoch++) {
+                    training.runEpoch(epoch, null);
+                }
+                double seconds = (System.nanoTime() - started) / 1e9;
+                ClassifierEvaluation.Result onTest = training.evaluate(test);
+                return new StudyRecord(
+                        seed, fraction, "distilled", budget, chosen.stepsPerEpoch(), chosen.unlabeledRowsPerStep(),
+                        chosen.supportRowsPerStep(), chosen.supervisedEpochs(), chosen.pretrainSteps(),
+                        chosen.pretrainRows(), chosen.pretrainSeconds(), chosen.pretrainLoss(),
+                        chosen.finetuneRows() + training.getRowsForwarded(), chosen.finetuneSeconds() + seconds,
+                        Double.NaN, onTest.top1(), onTest.topK(), chosen.method(), ParameterCount.total(student));
+            }
+        }
+    }
+
+    /** ResNet-18 with the CIFAR stem at {@code width}, one input channel, SimCLR v1 head. */
+    private static ContrastiveModel network(float width) {
+        ResNet encoder =
+                ResNet.builder()
+                        .setDepth(18)
+                        .optWidthMultiplier(width)
+                        .optCifarStem(true)
+                        .optInputChannels(1)
+                        .optZeroInitResidual(true)
+                        .build();
+        return ContrastiveModel.builder()
+                .setEncoder(encoder)
+                .setHead(ProjectionHead.simclrV1(encoder.getFeatureSize()))
+                .build();
+    }
+}

@@ -1,0 +1,394 @@
+package org.suncet.examples.study;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.ToDoubleFunction;
+import org.suncet.examples.run.LinePlot;
+import org.suncet.examples.run.Versions;
+
+/**
+ * Writes the study's Markdown report and figures from its records: the setup, a table per labeled
+ * fraction (mean, standard deviation and range of test top-1 over seeds, compute in rows forwarded
+ * and seconds), the paired SuNCEt − SimCLR difference per budget with its standard error, and the
+ * verdict, computed from the numbers: the smallest SuNCEt budget whose mean reaches SimCLR's best
+ * mean, and the fraction of SimCLR's pre-training compute it used.
+ */
+public final class StudyReport {
+
+    private final StudyConfig config;
+    private final List<StudyRecord> records;
+    private final boolean quick;
+    private final Versions versions;
+
+    /**
+     * Makes a report.
+     *
+     * @param config what the study ran
+     * @param records the finished cells
+     * @param quick whether this was the {@code --quick} smoke run
+     * @param versions the software versions
+     */
+    public StudyReport(StudyConfig config, List<StudyRecord> records, boolean quick, Versions versions) {
+        this.config = config;
+        this.records = List.copyOf(records);
+        this.quick = quick;
+        this.versions = versions;
+    }
+
+    /** Mean, sample standard deviation, minimum, maximum and count of some values. */
+    record Summary(double mean, double sd, double min, double max, int n) {
+        static Summary of(double[] values) {
+            int n = values.length;
+            double mean = 0;
+            double min = Double.POSITIVE_INFINITY;
+            double max = Double.NEGATIVE_INFINITY;
+            for (double v : values) {
+                mean += v / n;
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+            }
+            double squares = 0;
+            for (double v : values) {
+                squares += (v - mean) * (v - mean);
+            }
+            return new Summary(mean, n > 1 ? Math.sqrt(squares / (n - 1)) : Double.NaN, min, max, n);
+        }
+    }
+
+    private List<StudyRecord> cells(double fraction, String method, int budget) {
+        return records.stream()
+                .filter(r -> r.fraction() == fraction && r.method().equals(method) && r.budget() == budget)
+                .toList();
+    }
+
+    private Optional<Summary> summary(double fraction, String method, int budget, ToDoubleFunction<StudyRecord> value) {
+        List<StudyRecord> cells = cells(fraction, method, budget);
+        return cells.isEmpty()
+                ? Optional.empty()
+                : Optional.of(Summary.of(cells.stream().mapToDouble(value).toArray()));
+    }
+
+    /** The per-seed SuNCEt − SimCLR top-1 differences at one budget, over seeds that have both. */
+    private double[] pairedDifferences(double fraction, int budget) {
+        return pairedAcross(fraction, budget, budget);
+    }
+
+    /** Per seed, SuNCEt at {@code suncetBudget} minus SimCLR at {@code simclrBudget}, top-1. */
+    private double[] pairedAcross(double fraction, int suncetBudget, int simclrBudget) {
+        List<Double> differences = new ArrayList<>();
+        for (StudyRecord suncet : cells(fraction, "suncet", suncetBudget)) {
+            cells(fraction, "simclr", simclrBudget).stream()
+                    .filter(s -> s.seed() == suncet.seed())
+                    .findFirst()
+                    .ifPresent(s -> differences.add(suncet.top1() - s.top1()));
+        }
+        return differences.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /**
+     * Writes the report and its figures.
+     *
+     * @param report the Markdown file
+     * @param figures the folder of the PNG figures
+     * @param seconds the wall-clock seconds of the whole study
+     * @throws IOException if a file cannot be written
+     */
+    public void write(Path report, Path figures, double seconds) throws IOException {
+        Files.createDirectories(figures);
+        Path reportFolder = report.toAbsolutePath().getParent();
+        Files.createDirectories(reportFolder);
+        StringBuilder md = new StringBuilder();
+        md.append("# Does SuNCEt reach SimCLR's accuracy with less pre-training compute? (Fashion-MNIST, CPU)\n\n");
+        if (quick) {
+            md.append("**This is the `--quick` smoke run: tiny budgets, its numbers mean nothing.**\n\n");
+        }
+        md.append(setup(seconds));
+        for (double fraction : config.fractions()) {
+            String tag = tag(fraction);
+            Path rowsFigure = figures.resolve("accuracy-vs-rows-" + tag + ".png");
+            Path secondsFigure = figures.resolve("accuracy-vs-seconds-" + tag + ".png");
+            plot(fraction, rowsFigure, true);
+            plot(fraction, secondsFigure, false);
+            md.append(String.format(Locale.ROOT, "## %s labels%n%n", percent(fraction)));
+            md.append(verdict(fraction)).append('\n');
+            md.append(table(fraction)).append('\n');
+            md.append(differences(fraction)).append('\n');
+            md.append(String.format(
+                    Locale.ROOT, "![test top-1 against pre-training rows, %s labels](%s)%n%n",
+                    percent(fraction), relative(reportFolder, rowsFigure)));
+            md.append(String.format(
+                    Locale.ROOT, "![test top-1 against pre-training seconds, %s labels](%s)%n%n",
+                    percent(fraction), relative(reportFolder, secondsFigure)));
+        }
+        md.append(reading());
+        Files.writeString(report, md.toString(), StandardCharsets.UTF_8);
+    }
+
+    private static String relative(Path from, Path to) {
+        return from.relativize(to.toAbsolutePath()).toString().replace('\\', '/');
+    }
+
+    private static String tag(double fraction) {
+        return String.format(Locale.ROOT, "%spct", trim(100 * fraction));
+    }
+
+    private static String percent(double fraction) {
+        return trim(100 * fraction) + " %";
+    }
+
+    private static String trim(double value) {
+        return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
+    }
+
+    private String setup(double seconds) {
+        StudyRecord any = records.stream().filter(r -> r.method().equals("suncet")).findFirst().orElse(null);
+        int rowsPerStep = any == null ? 256 : any.unlabeledRowsPerStep() + any.supportRowsPerStep();
+        return String.format(
+                Locale.ROOT,
+                """
+                Produced by `bin/suncet study%s` in %.0f min on this machine (2 vCPUs, shared; other work \
+                ran at the same time, so seconds are noisier than rows). suncet %s, Java %s, DJL %s, \
+                %s (CPU).
+
+                **Claim tested** (Assran et al. 2020, SPEC §8): adding SuNCEt to SimCLR reaches SimCLR's \
+                fine-tuned semi-supervised accuracy with less than half the pre-training compute (ImageNet, \
+                10 %% labels: SimCLR 61.7 / 63.8 / 64.8 / 65.5 / 66.1 %% at 100 / 200 / 300 / 500 / 1000 \
+                epochs; SimCLR + SuNCEt 63.2 / 64.8 / 65.6 / 66.7 %% at 100 / 200 / 300 / 500).
+
+                **Setup.**
+                - Data: Fashion-MNIST (Debian's `dataset-fashion-mnist`), a fixed seeded subset of %d \
+                training images as the unlabeled set; %d other training images as validation (used only \
+                to choose the distillation teacher); %s test images. Labeled fractions %s of the subset, \
+                class-balanced, drawn per seed.
+                - Seeds %s: each seed changes the label split, initialisation, order and augmentation.
+                - Network: ResNet-18 at width 1/8 with the CIFAR stem (3×3 stem, no max-pool), one input \
+                channel, zero-initialised last BN of each block; SimCLR v1 projection head (2 layers, 128-d).
+                - Pre-training: SimCLR's CIFAR augmentation (random resized crop at 28 px, flip, colour \
+                jitter at strength 0.5, grayscale; no blur); LARS, base 0.075·√n, momentum 0.9, weight \
+                decay 1e-6, 10 %% linear warm-up then cosine to 0; budgets of %s epochs, each a separate \
+                run with its own schedule, %s steps per epoch. SimCLR: n = 128 images, 2 views, NT-Xent \
+                τ = 0.5. SimCLR + SuNCEt: n = 118 images plus a labeled support of C = 10 classes × K = 2 \
+                (augmented), SuNCEt τ = 0.1, weight λ = 1, switched off after 5/6 of the epochs as in \
+                the paper; both forward %d rows per step while SuNCEt is on, and SuNCEt 236 after.
+                - Fine-tuning (all methods, the supervised-only baseline included): the whole encoder plus \
+                a new linear layer, Nesterov SGD momentum 0.9, base 0.4·B/256 with B = %d (fewer when \
+                fewer images are labeled), cosine decay, random crop and flip, %d rows forwarded.
+                - Distillation (SimCLRv2 §2.3): the fine-tuned network at the largest budget whose \
+                validation top-1 is higher (SimCLR or SimCLR + SuNCEt) teaches a ResNet-18 at width %s on \
+                the unlabeled images, temperature 1, no labels, %d epochs, LARS base %.3g·√n with n = %d.
+                - Compute: rows forwarded in pre-training, summed step by step (the x axis), and \
+                pre-training wall-clock seconds. Accuracy: top-1 on the test images, mean ± sample \
+                standard deviation over seeds, with the range.
+
+                """,
+                quick ? " --quick" : "", seconds / 60, versions.suncet(), versions.java(), versions.djl(),
+                versions.engine(), config.trainImages(), config.validationImages(),
+                config.testImages() == 0 ? "all 10,000" : Integer.toString(config.testImages()),
+                config.fractions().stream().map(StudyReport::percent).toList(), config.seeds(),
+                config.budgets(),
+                config.pretrainStepsPerEpoch() == 0
+                        ? Integer.toString(config.trainImages() / 128)
+                        : Integer.toString(config.pretrainStepsPerEpoch()),
+                rowsPerStep, config.finetuneBatch(), config.finetuneRows(), trim(config.studentWidth()),
+                config.distillEpochs(), config.distillRate(), config.distillBatch());
+    }
+
+    private String table(double fraction) {
+        StringBuilder t = new StringBuilder();
+        t.append("| method | budget (epochs) | pre-training rows | pre-training s | test top-1 % (mean ± sd) | range | seeds |\n");
+        t.append("|---|---:|---:|---:|---:|---:|---:|\n");
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"supervised only", "0"});
+        for (int b : config.budgets()) {
+            rows.add(new String[] {"SimCLR", Integer.toString(b)});
+        }
+        for (int b : config.budgets()) {
+            rows.add(new String[] {"SimCLR + SuNCEt", Integer.toString(b)});
+        }
+        rows.add(new String[] {"distilled student", Integer.toString(config.maxBudget())});
+        for (String[] row : rows) {
+            String method = method(row[0]);
+            int budget = Integer.parseInt(row[1]);
+            Optional<Summary> top1 = summary(fraction, method, budget, r -> 100 * r.top1());
+            if (top1.isEmpty()) {
+                continue;
+            }
+            Summary acc = top1.get();
+            Summary pretrainRows = summary(fraction, method, budget, r -> r.pretrainRows()).orElseThrow();
+            Summary pretrainSeconds = summary(fraction, method, budget, StudyRecord::pretrainSeconds).orElseThrow();
+            String name = row[0];
+            if (method.equals("distilled")) {
+                name += " (" + teachers(fraction) + ")";
+            }
+            t.append(String.format(
+                    Locale.ROOT, "| %s | %d | %.0f | %.0f | %.2f ± %.2f | %.2f–%.2f | %d |%n",
+                    name, budget, pretrainRows.mean(), pretrainSeconds.mean(), acc.mean(), acc.sd(), acc.min(),
+                    acc.max(), acc.n()));
+        }
+        return t.toString();
+    }
+
+    private String teachers(double fraction) {
+        List<StudyRecord> distilled = cells(fraction, "distilled", config.maxBudget());
+        long suncet = distilled.stream().filter(r -> r.teacher().equals("suncet")).count();
+        long parameters = distilled.isEmpty() ? 0 : distilled.get(0).parameters();
+        long teacherParameters =
+                cells(fraction, "simclr", config.maxBudget()).stream().mapToLong(StudyRecord::parameters).findFirst().orElse(0);
+        return String.format(
+                Locale.ROOT, "%,d vs the teacher's %,d parameters; teacher SuNCEt in %d of %d seeds",
+                parameters, teacherParameters, suncet, distilled.size());
+    }
+
+    private static String method(String name) {
+        return switch (name) {
+            case "supervised only" -> "supervised";
+            case "SimCLR" -> "simclr";
+            case "SimCLR + SuNCEt" -> "suncet";
+            default -> "distilled";
+        };
+    }
+
+    private String differences(double fraction) {
+        StringBuilder t = new StringBuilder();
+        t.append("Paired by seed (same label split and fine-tuning), SuNCEt − SimCLR test top-1 at equal budget:\n\n");
+        t.append("| budget (epochs) | difference, points (mean ± standard error) | seeds |\n|---:|---:|---:|\n");
+        for (int b : config.budgets()) {
+            double[] d = pairedDifferences(fraction, b);
+            if (d.length == 0) {
+                continue;
+            }
+            Summary s = Summary.of(d);
+            t.append(String.format(
+                    Locale.ROOT, "| %d | %+.2f ± %.2f | %d |%n", b, 100 * s.mean(), 100 * s.sd() / Math.sqrt(s.n()), s.n()));
+        }
+        return t.toString();
+    }
+
+    /**
+     * The verdict for one fraction, from the means: SimCLR's best mean top-1 and its budget, and the
+     * smallest SuNCEt budget whose mean reaches it, with the ratio of pre-training rows.
+     */
+    String verdict(double fraction) {
+        int best = -1;
+        double bestMean = Double.NEGATIVE_INFINITY;
+        for (int b : config.budgets()) {
+            Optional<Summary> s = summary(fraction, "simclr", b, StudyRecord::top1);
+            if (s.isPresent() && s.get().mean() > bestMean) {
+                bestMean = s.get().mean();
+                best = b;
+            }
+        }
+        if (best < 0) {
+            return "No SimCLR result yet.\n";
+        }
+        double simclrRows = summary(fraction, "simclr", best, r -> r.pretrainRows()).orElseThrow().mean();
+        double simclrSeconds = summary(fraction, "simclr", best, StudyRecord::pretrainSeconds).orElseThrow().mean();
+        for (int b : config.budgets()) {
+            Optional<Summary> s = summary(fraction, "suncet", b, StudyRecord::top1);
+            if (s.isPresent() && s.get().mean() >= bestMean) {
+                double rows = summary(fraction, "suncet", b, r -> r.pretrainRows()).orElseThrow().mean();
+                double secs = summary(fraction, "suncet", b, StudyRecord::pretrainSeconds).orElseThrow().mean();
+                Summary gap = Summary.of(pairedAcross(fraction, b, best));
+                double se = gap.sd() / Math.sqrt(gap.n());
+                String noise =
+                        gap.n() < 2
+                                ? "one seed: no estimate of the noise"
+                                : Math.abs(gap.mean()) > 2 * se
+                                        ? "more than two standard errors: a difference beyond seed noise"
+                                        : "within two standard errors: not distinguishable from seed noise";
+                return String.format(
+                        Locale.ROOT,
+                        "**Verdict: yes, on the means.** SimCLR's best mean test top-1 is %.2f %% (at %d epochs, "
+                                + "%.0f pre-training rows). SimCLR + SuNCEt reaches it at %d epochs (%.2f %%) with "
+                                + "%.0f rows: %.0f %% of SimCLR's rows and %.0f %% of its seconds. Paired by seed, "
+                                + "SuNCEt at %d epochs minus SimCLR at %d epochs is %+.2f ± %.2f points (mean ± "
+                                + "standard error, %d seeds; %s).%n",
+                        100 * bestMean, best, simclrRows, b, 100 * s.get().mean(), rows, 100 * rows / simclrRows,
+                        100 * secs / simclrSeconds, b, best, 100 * gap.mean(), 100 * se, gap.n(), noise);
+            }
+        }
+        int suncetBest = -1;
+        double suncetBestMean = Double.NEGATIVE_INFINITY;
+        for (int b : config.budgets()) {
+            Optional<Summary> s = summary(fraction, "suncet", b, StudyRecord::top1);
+            if (s.isPresent() && s.get().mean() > suncetBestMean) {
+                suncetBestMean = s.get().mean();
+                suncetBest = b;
+            }
+        }
+        if (suncetBest < 0) {
+            return String.format(
+                    Locale.ROOT, "**Verdict: not measured.** SimCLR's best mean test top-1 is %.2f %%; no SuNCEt result.%n",
+                    100 * bestMean);
+        }
+        Summary gap = Summary.of(pairedAcross(fraction, suncetBest, best));
+        return String.format(
+                Locale.ROOT,
+                "**Verdict: no.** SimCLR's best mean test top-1 is %.2f %% (at %d epochs); no SimCLR + SuNCEt "
+                        + "budget reaches it on the mean. SuNCEt's best is %.2f %% at %d epochs; paired by seed it is "
+                        + "%+.2f ± %.2f points (mean ± standard error, %d seeds) from SimCLR's best.%n",
+                100 * bestMean, best, 100 * suncetBestMean, suncetBest, 100 * gap.mean(),
+                100 * gap.sd() / Math.sqrt(gap.n()), gap.n());
+    }
+
+    private void plot(double fraction, Path file, boolean rows) throws IOException {
+        LinePlot.Builder plot =
+                LinePlot.builder()
+                        .setTitle("Fashion-MNIST, " + percent(fraction) + " labels: test top-1 after fine-tuning")
+                        .optAxisLabels(rows ? "pre-training rows forwarded" : "pre-training seconds", "test top-1 (%)");
+        ToDoubleFunction<StudyRecord> x = rows ? r -> r.pretrainRows() : StudyRecord::pretrainSeconds;
+        double maxX = 0;
+        for (String method : List.of("simclr", "suncet")) {
+            List<Double> xs = new ArrayList<>();
+            List<Double> ys = new ArrayList<>();
+            for (int b : config.budgets()) {
+                Optional<Summary> acc = summary(fraction, method, b, r -> 100 * r.top1());
+                if (acc.isPresent()) {
+                    xs.add(summary(fraction, method, b, x).orElseThrow().mean());
+                    ys.add(acc.get().mean());
+                }
+            }
+            if (!xs.isEmpty()) {
+                maxX = Math.max(maxX, xs.get(xs.size() - 1));
+                String name = method.equals("simclr") ? "SimCLR (mean)" : "SimCLR + SuNCEt (mean)";
+                plot.addSeries(name, xs.stream().mapToDouble(Double::doubleValue).toArray(),
+                        ys.stream().mapToDouble(Double::doubleValue).toArray());
+            }
+        }
+        summary(fraction, "supervised", 0, r -> 100 * r.top1())
+                .ifPresent(s -> plot.addSeries("supervised only (mean)", new double[] {0}, new double[] {s.mean()}));
+        final double right = maxX;
+        summary(fraction, "distilled", config.maxBudget(), r -> 100 * r.top1())
+                .ifPresent(s -> plot.addSeries(
+                        "distilled student (mean)",
+                        new double[] {summary(fraction, "distilled", config.maxBudget(), x).orElseThrow().mean()},
+                        new double[] {s.mean()}));
+        if (right > 0) {
+            summary(fraction, "supervised", 0, r -> 100 * r.top1())
+                    .ifPresent(s -> plot.addSeries("supervised only, level", new double[] {0, right},
+                            new double[] {s.mean(), s.mean()}));
+        }
+        plot.build().write(file);
+    }
+
+    private String reading() {
+        return """
+                ## How to read this
+
+                - Each budget is its own pre-training run (warm-up and cosine decay fitted to its length), \
+                not a checkpoint of a longer run, as in the paper's tables.
+                - SuNCEt's rows include the labeled support it forwards; the two methods forward the same \
+                rows per step while SuNCEt is on, so a curve to the left is cheaper at equal accuracy.
+                - The standard error is the sample standard deviation of the per-seed differences over √seeds; \
+                with three seeds a difference smaller than about two standard errors is not evidence either way.
+                - The raw cells, one per line, are in `study/results.csv` next to this file; \
+                `bin/suncet study --resume` continues an interrupted run from it.
+                """;
+    }
+}
