@@ -55,7 +55,7 @@ import org.suncet.train.LabelSplit;
  * docs/study.md}) and its figures are written at the end by {@link StudyReport}.
  *
  * <p>Options: {@code --quick} (a minute-long smoke run, {@link StudyConfig#quick()}), {@code
- * --seeds 0,1,2}, {@code --budgets 1,2,4,8}, {@code --fractions 0.01,0.1}, {@code --train-images},
+ * --seeds 0,1,2}, {@code --budgets 1,2,4}, {@code --fractions 0.01,0.1}, {@code --train-images},
  * {@code --data} (the Fashion-MNIST folder), {@code --out} (results and figures, default {@code
  * docs/study}), {@code --report} (default {@code docs/study.md}), {@code --work} (teacher weights,
  * default {@code runs/study-work}), {@code --resume}.
@@ -66,7 +66,7 @@ public final class Study {
     private static final long DATA_SEED = 2020;
 
     private static final String USAGE =
-            "usage: suncet study [--quick] [--seeds 0,1,2] [--budgets 1,2,4,8] [--fractions 0.01,0.1]"
+            "usage: suncet study [--quick] [--seeds 0,1,2] [--budgets 1,2,4] [--fractions 0.01,0.1]"
                     + " [--train-images N] [--data FOLDER] [--out FOLDER] [--report FILE] [--work FOLDER] [--resume]";
 
     private final StudyConfig config;
@@ -78,6 +78,7 @@ public final class Study {
     private final PrintStream console;
     private final List<StudyRecord> records = new ArrayList<>();
     private MetricsCsv csv;
+    private long csvRows;
     private ImageData train;
     private ImageData validation;
     private ImageData test;
@@ -169,7 +170,10 @@ public final class Study {
         if (resume && Files.exists(csvFile)) {
             csv = MetricsCsv.resume(csvFile, columns, Long.MAX_VALUE);
             for (List<String> row : csv.rows()) {
-                records.add(StudyRecord.parse(row));
+                StudyRecord earlier = StudyRecord.parse(row);
+                records.removeIf(r -> r.is(earlier.seed(), earlier.fraction(), earlier.method(), earlier.budget()));
+                records.add(earlier);
+                csvRows++;
             }
             console.printf("suncet study: resuming with %d finished cells from %s%n", records.size(), csvFile);
         } else {
@@ -259,8 +263,16 @@ public final class Study {
         }
     }
 
+    /**
+     * The fractions whose cell still has to run. A cell at the largest budget counts as finished
+     * only with its saved weights, which the distillation needs (a study resumed with other
+     * budgets reruns it).
+     */
     private List<Double> todo(long seed, String method, int budget) {
-        return config.fractions().stream().filter(f -> find(seed, f, method, budget).isEmpty()).toList();
+        return config.fractions().stream()
+                .filter(f -> find(seed, f, method, budget).isEmpty()
+                        || budget == config.maxBudget() && !Files.exists(teacherFile(seed, f, method, budget)))
+                .toList();
     }
 
     private Optional<StudyRecord> find(long seed, double fraction, String method, int budget) {
@@ -268,7 +280,9 @@ public final class Study {
     }
 
     private void record(StudyRecord result) throws IOException {
-        csv.append(result.values(records.size()));
+        // a rerun cell replaces the earlier one in the report; the CSV keeps both, the later last
+        records.removeIf(r -> r.is(result.seed(), result.fraction(), result.method(), result.budget()));
+        csv.append(result.values(csvRows++));
         records.add(result);
         console.printf(
                 Locale.ROOT,
@@ -348,8 +362,8 @@ public final class Study {
             double seconds = (System.nanoTime() - started) / 1e9;
             ClassifierEvaluation.Result onValidation = training.evaluate(validation);
             ClassifierEvaluation.Result onTest = training.evaluate(test);
-            if (budget == config.maxBudget() && run != null) {
-                try (OutputStream file = Files.newOutputStream(teacherFile(seed, fraction, method))) {
+            if (run != null) {
+                try (OutputStream file = Files.newOutputStream(teacherFile(seed, fraction, method, budget))) {
                     classifier.saveParameters(new DataOutputStream(file));
                 }
             }
@@ -369,8 +383,9 @@ public final class Study {
         }
     }
 
-    private Path teacherFile(long seed, double fraction, String method) {
-        return work.resolve(String.format(Locale.ROOT, "teacher-%s-%s-seed%d.params", method, fraction, seed));
+    private Path teacherFile(long seed, double fraction, String method, int budget) {
+        return work.resolve(
+                String.format(Locale.ROOT, "finetuned-%s-%depochs-%s-seed%d.params", method, budget, fraction, seed));
     }
 
     private StudyRecord distill(long seed, double fraction, NDManager manager) throws IOException {
@@ -380,10 +395,10 @@ public final class Study {
         StudyRecord chosen = suncet.validationTop1() > simclr.validationTop1() ? suncet : simclr;
         try (NDManager scope = manager.newSubManager()) {
             Block teacher = network(0.125f).fineTuneClassifier(0, train.numClasses());
-            try (InputStream file = Files.newInputStream(teacherFile(seed, fraction, chosen.method()))) {
+            try (InputStream file = Files.newInputStream(teacherFile(seed, fraction, chosen.method(), budget))) {
                 teacher.loadParameters(scope, new DataInputStream(file));
             } catch (ai.djl.MalformedModelException e) {
-                throw new IOException("teacher weights " + teacherFile(seed, fraction, chosen.method()) + " are damaged", e);
+                throw new IOException("teacher weights " + teacherFile(seed, fraction, chosen.method(), budget) + " are damaged", e);
             }
             Block student = network(config.studentWidth()).fineTuneClassifier(0, train.numClasses());
             ImageData unlabeled =
