@@ -8,7 +8,9 @@ import java.util.Map;
  * The {@code suncet} command-line program: one entry point whose first argument names a
  * subcommand. {@code bin/suncet SUBCOMMAND [ARGS...]} builds the project if needed and runs it.
  *
- * <p>Unknown subcommands end with a one-line error and exit code 2.
+ * <p>Unknown subcommands end with a one-line error and exit code 2. A subcommand that fails ends
+ * with one line {@code error: MESSAGE} on standard error (a message of several lines is joined
+ * into one) and exit code 2 for bad input ({@link IllegalArgumentException}), 1 otherwise.
  */
 public final class Suncet {
 
@@ -65,11 +67,16 @@ public final class Suncet {
         try {
             return COMMANDS.get(args[0]).run(Arrays.copyOfRange(args, 1, args.length));
         } catch (IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
+            System.err.println("error: " + oneLine(String.valueOf(e.getMessage())));
             return 2;
         } catch (Exception e) {
-            System.err.println("error: " + e);
+            System.err.println("error: " + oneLine(e.toString()));
             return 1;
         }
+    }
+
+    /** A message on one line: its lines joined by " / " (a library's message may span several). */
+    private static String oneLine(String message) {
+        return String.join(" / ", message.strip().lines().map(String::strip).filter(line -> !line.isEmpty()).toList());
     }
 }

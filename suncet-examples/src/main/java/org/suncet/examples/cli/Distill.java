@@ -18,6 +18,12 @@ import org.suncet.examples.run.TrainingState;
  * {@code suncet distill --teacher FINETUNE_RUN}: SimCLRv2 self-distillation ({@link
  * DistillationTraining}) of the fine-tuned teacher into a smaller student (default: the teacher's
  * depth at half its width) on the unlabeled training images.
+ *
+ * <p>The training and test images are those of the teacher's pre-training run, loaded with that
+ * run's seed (its hold-out and subsets). The {@code test_top1} column of {@code metrics.csv} is the
+ * student's accuracy on them: on the training images for an image folder pre-trained without {@code
+ * --test-folder} or {@code --holdout-fraction}, which the program prints and the run's configuration
+ * records ({@code test-set}).
  */
 public final class Distill {
 
@@ -25,6 +31,10 @@ public final class Distill {
     public static final String USAGE =
             "suncet distill --teacher FINETUNE_RUN_FOLDER [--depth D] [--width W] [--seed S] [--batch N] [--epochs E]"
                     + " [--lr BASE] --out RUN_FOLDER [--resume | --overwrite]";
+
+    private static final String HELP =
+            "data and test images are those of the teacher's pre-training run; for an image folder pre-trained without"
+                    + " --test-folder or --holdout-fraction, test accuracy is measured on the training images";
 
     private Distill() {}
 
@@ -48,6 +58,7 @@ public final class Distill {
         Options options = Options.parse(USAGE, args, defaults, Set.of("resume", "overwrite", "help"));
         if (options.on("help")) {
             System.out.println("usage: " + USAGE);
+            System.out.println(HELP);
             return 0;
         }
         if (!options.has("teacher")) {
@@ -57,9 +68,7 @@ public final class Distill {
         Map<String, String> configuration = new LinkedHashMap<>();
         configuration.put("command", "distill");
         configuration.put("teacher", Path.of(options.text("teacher")).toAbsolutePath().normalize().toString());
-        for (String key : TrainingRun.DATA_KEYS) {
-            configuration.put(key, teacherRun.get(key));
-        }
+        TrainingRun.copyData(teacherRun, configuration);
         configuration.put("student-depth",
                 options.has("depth") ? Integer.toString(options.integer("depth", 18)) : teacherRun.get("depth"));
         configuration.put("student-width",
@@ -74,13 +83,17 @@ public final class Distill {
         configuration.put("lr", Float.toString(rate));
         long seed = Long.parseLong(configuration.get("seed"));
         try (NDManager manager = NDManager.newBaseManager()) {
-            TrainingData data = TrainingData.load(configuration, manager);
+            // the images, hold-out and subsets are the pre-training run's, drawn with its seed
+            Map<String, String> dataConfiguration = new LinkedHashMap<>(configuration);
+            dataConfiguration.put("seed", TrainingRun.origin(teacherRun).get("seed"));
+            TrainingData data = TrainingData.load(dataConfiguration, manager);
             int channels = Math.toIntExact(data.train().images().getShape().get(1));
             int classes = data.train().numClasses();
             Block teacher = Networks.of(teacherRun, channels, classes);
             Checkpoint.load(Checkpoint.find(Path.of(options.text("teacher"))).orElseThrow(), teacher, manager);
             Block student = Networks.of(configuration, channels, classes);
             TrainingRun run = TrainingRun.open(options, configuration, seed, List.of("epoch", "loss", "test_top1", "rows_forwarded"));
+            TrainingRun.printNote(configuration);
             TrainingState state = run.restore(student, manager);
             try (DistillationTraining training =
                     new DistillationTraining(teacher, student, data.train(), epochs, batch, rate, seed, state.stepsCompleted())) {
@@ -94,7 +107,7 @@ public final class Distill {
                     double loss = training.runEpoch(epoch, (images, stepLoss) -> bar.step(images, stepLoss));
                     double top1 = training.evaluate(data.test()).top1();
                     bar.finishEpoch();
-                    System.out.printf("epoch %d: student test top-1 %.4f%n", epoch + 1, top1);
+                    System.out.printf("epoch %d: student %s top-1 %.4f%n", epoch + 1, data.heldOut() ? "test" : "training-image", top1);
                     steps += training.getStepsPerEpoch();
                     long rows = rowsBefore + training.getRowsForwarded();
                     run.endEpoch(epoch, new Object[] {epoch, loss, top1, rows}, student, steps, rows,

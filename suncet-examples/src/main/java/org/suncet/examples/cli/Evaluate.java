@@ -19,11 +19,19 @@ import org.suncet.train.SoftNearestNeighbour;
  * distill run and prints the test top-1 and top-5 accuracy of its classifier (finetune, distill)
  * and the soft-nearest-neighbour monitor (SuNCEt, Assran et al. 2020, arXiv 2006.10803): test
  * images classified by their encoder features against the labeled split's, τ = 0.1.
+ *
+ * <p>The test images are those of the run's pre-training run ({@link TrainingData}); for an image
+ * folder pre-trained without {@code --test-folder} or {@code --holdout-fraction} they are the
+ * training images, and the program says so.
  */
 public final class Evaluate {
 
     /** The usage line. */
     public static final String USAGE = "suncet evaluate --from RUN_FOLDER";
+
+    private static final String HELP =
+            "test images are those of the run's pre-training run; for an image folder pre-trained without"
+                    + " --test-folder or --holdout-fraction, accuracy is measured on the training images";
 
     private Evaluate() {}
 
@@ -40,6 +48,7 @@ public final class Evaluate {
         Options options = Options.parse(USAGE, args, defaults, Set.of("help"));
         if (options.on("help")) {
             System.out.println("usage: " + USAGE);
+            System.out.println(HELP);
             return 0;
         }
         if (!options.has("from")) {
@@ -49,23 +58,18 @@ public final class Evaluate {
                 TrainingRun.configurationOf("--from", options.text("from"), List.of("pretrain", "finetune", "distill"));
         try (NDManager manager = NDManager.newBaseManager()) {
             Map<String, String> dataConfiguration = new LinkedHashMap<>(configuration);
-            if (!configuration.get("command").equals("pretrain")) {
-                // the labeled split is the pre-training run's, drawn with its seed
-                Map<String, String> origin = configuration;
-                while (!origin.get("command").equals("pretrain")) {
-                    String parent = origin.containsKey("teacher") ? origin.get("teacher") : origin.get("from");
-                    origin = TrainingRun.configurationOf("parent run", parent, List.of("pretrain", "finetune"));
-                }
-                dataConfiguration.put("seed", origin.get("seed"));
-            }
+            // the labeled split, hold-out and subsets are the pre-training run's, drawn with its seed
+            dataConfiguration.put("seed", TrainingRun.origin(configuration).get("seed"));
             TrainingData data = TrainingData.load(dataConfiguration, manager);
             int channels = Math.toIntExact(data.train().images().getShape().get(1));
             int classes = data.train().numClasses();
             Block network = Networks.of(configuration, channels, classes);
             Checkpoint.Restored restored =
                     Checkpoint.load(Checkpoint.find(Path.of(options.text("from"))).orElseThrow(), network, manager);
-            System.out.printf("%s run %s after %d epochs, %d test images%n", configuration.get("command"),
-                    options.text("from"), restored.state().epochsCompleted(), data.test().size());
+            System.out.printf("%s run %s after %d epochs, %d test images: %s%n", configuration.get("command"),
+                    options.text("from"), restored.state().epochsCompleted(), data.test().size(),
+                    TrainingData.testSet(configuration));
+            TrainingRun.printNote(configuration);
             ClassifierEvaluation evaluation = ClassifierEvaluation.builder().optBatchSize(500).build();
             if (!configuration.get("command").equals("pretrain")) {
                 NDArray labels = manager.create(data.test().labels());

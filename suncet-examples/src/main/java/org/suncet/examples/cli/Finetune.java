@@ -22,6 +22,11 @@ import org.suncet.models.ContrastiveModel;
  * linear classifier on the labeled split of the pre-training run, or trains a linear probe on the
  * frozen encoder ({@code --linear-probe}); Nesterov SGD, base rate 0.05·B/256, cosine decay (SimCLR
  * Appendix B.5). Data, split and model come from the pre-training run's configuration.
+ *
+ * <p>The {@code test_top1} column of {@code metrics.csv} is measured on the pre-training run's test
+ * images ({@link TrainingData}): for an image folder pre-trained without {@code --test-folder} or
+ * {@code --holdout-fraction} these are the training images, which the program prints and the run's
+ * configuration records ({@code test-set}).
  */
 public final class Finetune {
 
@@ -29,6 +34,10 @@ public final class Finetune {
     public static final String USAGE =
             "suncet finetune --from PRETRAIN_RUN_FOLDER [--head-layers k] [--linear-probe] [--seed S] [--batch B]"
                     + " [--epochs E] [--lr BASE] --out RUN_FOLDER [--resume | --overwrite]";
+
+    private static final String HELP =
+            "data, labeled split and test images are the pre-training run's; for an image folder pre-trained without"
+                    + " --test-folder or --holdout-fraction, test accuracy is measured on the training images";
 
     private Finetune() {}
 
@@ -51,6 +60,7 @@ public final class Finetune {
         Options options = Options.parse(USAGE, args, defaults, Set.of("linear-probe", "resume", "overwrite", "help"));
         if (options.on("help")) {
             System.out.println("usage: " + USAGE);
+            System.out.println(HELP);
             return 0;
         }
         if (!options.has("from")) {
@@ -64,9 +74,7 @@ public final class Finetune {
         Map<String, String> configuration = new LinkedHashMap<>();
         configuration.put("command", "finetune");
         configuration.put("from", Path.of(options.text("from")).toAbsolutePath().normalize().toString());
-        for (String key : TrainingRun.DATA_KEYS) {
-            configuration.put(key, pretrain.get(key));
-        }
+        TrainingRun.copyData(pretrain, configuration);
         configuration.put("depth", pretrain.get("depth"));
         configuration.put("width", pretrain.get("width"));
         configuration.put("seed", options.has("seed") ? Long.toString(options.longValue("seed")) : pretrain.get("seed"));
@@ -89,11 +97,18 @@ public final class Finetune {
             if (batch > labeled.size()) {
                 throw new IllegalArgumentException("--batch " + batch + " exceeds the " + labeled.size() + " labeled images");
             }
+            Path pretrained = Checkpoint.find(Path.of(options.text("from"))).orElseThrow();
+            boolean loaded = !options.on("resume");
+            if (loaded) {
+                // before the run folder is opened: a damaged checkpoint must not cost an --overwrite'd run
+                Checkpoint.load(pretrained, network, manager);
+            }
             TrainingRun run = TrainingRun.open(options, configuration, seed,
                     List.of("epoch", "loss", "train_accuracy", "test_top1", "rows_forwarded"));
+            TrainingRun.printNote(configuration);
             TrainingState state = run.restore(classifier, manager);
-            if (state.epochsCompleted() == 0 && state.stepsCompleted() == 0) {
-                Checkpoint.load(Checkpoint.find(Path.of(options.text("from"))).orElseThrow(), network, manager);
+            if (!loaded && state.epochsCompleted() == 0 && state.stepsCompleted() == 0) {
+                Checkpoint.load(pretrained, network, manager);
             }
             try (SupervisedTraining training =
                     new SupervisedTraining(classifier, labeled, epochs, batch, rate, seed, state.stepsCompleted())) {
@@ -107,7 +122,7 @@ public final class Finetune {
                     double[] result = training.runEpoch(epoch, bar::step);
                     double top1 = training.evaluate(data.test()).top1();
                     bar.finishEpoch();
-                    System.out.printf("epoch %d: test top-1 %.4f%n", epoch + 1, top1);
+                    System.out.printf("epoch %d: %s top-1 %.4f%n", epoch + 1, data.heldOut() ? "test" : "training-image", top1);
                     steps += training.getStepsPerEpoch();
                     long rows = rowsBefore + training.getRowsForwarded();
                     run.endEpoch(epoch, new Object[] {epoch, result[0], result[1], top1, rows}, classifier, steps, rows,

@@ -19,12 +19,19 @@ import org.suncet.examples.run.TrainingState;
  * into a run folder, one checkpoint per epoch, resumable. Defaults follow SPEC §2–§6 scaled to a
  * CPU: ResNet-18 at width 1/8 with the CIFAR stem, n = 128, C = 10 × K = 2, τ = 0.5 (SimCLR, small
  * images) and 0.1 (SuNCEt), LARS base 0.075·√n (SimCLRv2), 10 % labels.
+ *
+ * <p>Data ({@link TrainingData}): {@code fashion-mnist} and {@code cifar10} bring their official test
+ * splits; {@code image-folder PATH} takes its test images from {@code --test-folder PATH} or a seeded
+ * class-stratified {@code --holdout-fraction F}, and without either measures accuracy on the training
+ * images, which the program prints and records as {@code test-set} in the run's configuration. The
+ * fine-tuning, distillation and evaluation runs built on this one use the same data and test images.
  */
 public final class Pretrain {
 
     /** The usage line. */
     public static final String USAGE =
-            "suncet pretrain [--data fashion-mnist|image-folder PATH|cifar10] [--data-dir DIR] [--method simclr|suncet]"
+            "suncet pretrain [--data fashion-mnist|image-folder PATH|cifar10] [--data-dir DIR]"
+                    + " [--test-folder PATH | --holdout-fraction F] [--method simclr|suncet]"
                     + " [--label-fraction F] [--seed S] [--depth D] [--width W] [--batch N] [--epochs E]"
                     + " [--temperature T] [--suncet-temperature T] [--lr BASE] [--classes-per-step C]"
                     + " [--images-per-class K] [--train-images N] [--test-images N] [--image-size S]"
@@ -38,6 +45,8 @@ public final class Pretrain {
         defaults.put("image-folder", "");
         defaults.put("data-dir", DebianFashionMnist.DEFAULT_FOLDER.toString());
         defaults.put("image-size", "32");
+        defaults.put("test-folder", "");
+        defaults.put("holdout-fraction", "");
         defaults.put("train-images", "0");
         defaults.put("test-images", "0");
         defaults.put("label-fraction", "0.1");
@@ -68,6 +77,7 @@ public final class Pretrain {
         Options options = Options.parse(USAGE, args, defaults, Set.of("resume", "overwrite", "help"));
         if (options.on("help")) {
             System.out.println("usage: " + USAGE);
+            System.out.print(TrainingData.HELP);
             return 0;
         }
         TrainingData.check(options);
@@ -87,6 +97,7 @@ public final class Pretrain {
         Map<String, String> configuration = new LinkedHashMap<>(options.values());
         configuration.remove("out");
         configuration.put("command", "pretrain");
+        configuration.put("test-set", TrainingData.testSet(configuration));
         try (NDManager manager = NDManager.newBaseManager()) {
             TrainingData data = TrainingData.load(configuration, manager);
             if (config.suncet() && config.classesPerStep() > data.train().numClasses()) {
@@ -99,6 +110,7 @@ public final class Pretrain {
                         "--batch " + config.unlabeledImages() + " exceeds the " + data.train().size() + " training images");
             }
             TrainingRun run = TrainingRun.open(options, configuration, seed, List.of("epoch", "loss", "rows_forwarded"));
+            TrainingRun.printNote(configuration);
             data.split().write(run.folder().resolve("labeled-indices.txt"));
             TrainingState[] state = new TrainingState[1];
             try (ContrastivePretraining training =

@@ -6,8 +6,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.suncet.examples.data.DebianFashionMnist;
@@ -21,18 +23,52 @@ import org.suncet.train.LabelSplit;
  * labeled split ({@code label-fraction}, chosen by {@code seed}).
  *
  * <p>Keys read: {@code data} ({@code fashion-mnist}, {@code image-folder} with {@code
- * image-folder}, {@code cifar10}), {@code data-dir}, {@code image-size}, {@code train-images},
- * {@code test-images}, {@code label-fraction}, {@code seed}. An image folder has no test split: its
- * test images are its training images, which the program says.
+ * image-folder}, {@code cifar10}), {@code data-dir}, {@code image-size}, {@code test-folder}, {@code
+ * holdout-fraction}, {@code train-images}, {@code test-images}, {@code label-fraction}, {@code
+ * seed}. Keys that are missing or empty (runs made before they existed) mean "not given".
+ *
+ * <p><b>Test images.</b> Fashion-MNIST and CIFAR-10 have official test splits. An image folder has
+ * none, so its held-out images come from one of:
+ *
+ * <ul>
+ *   <li>{@code --test-folder PATH}: a second folder with the same class sub-folders (same names;
+ *       each class may hold any number of images), for example a {@code train/} and {@code test/}
+ *       pair: {@code --data image-folder data/train --test-folder data/test};
+ *   <li>{@code --holdout-fraction F}, F in (0, 1): a seeded, class-stratified hold-out of the folder
+ *       itself. Each class with n images gives {@code clamp(round(F·n), 1, n − 1)} of them, chosen
+ *       by a {@link SeededPermutation} of that class's images seeded with {@code seed + 2 + class},
+ *       to the test set; the rest are the training images (and the labeled split is drawn from
+ *       them). A class needs at least 2 images.
+ * </ul>
+ *
+ * <p>With neither, accuracy is measured on the training images themselves: the program says so on
+ * every run ({@link #note}) and the run folder records it under {@code test-set} in its
+ * configuration ({@link #testSet}); the test images are then the training images as {@code
+ * train-images} chose them. The two flags exclude each other and are refused with the other data
+ * sets.
  *
  * @param train the training images (all of them unlabeled images)
  * @param test the test images
  * @param split the labeled subset of {@code train}
+ * @param heldOut whether {@code test} is held out from training (false: it is {@code train})
  */
-public record TrainingData(ImageData train, ImageData test, LabelSplit split) {
+public record TrainingData(ImageData train, ImageData test, LabelSplit split, boolean heldOut) {
 
     /** The data sets the {@code --data} flag accepts. */
     public static final String DATA_SETS = "fashion-mnist | image-folder PATH | cifar10";
+
+    /** What {@code --help} says about the data options, after the usage line. */
+    public static final String HELP =
+            "data (--data):\n"
+                    + "  fashion-mnist      Debian's dataset-fashion-mnist files in --data-dir; its official test split\n"
+                    + "  image-folder PATH  one sub-folder of images per class, resized to --image-size; test images from\n"
+                    + "                     --test-folder PATH (the same class sub-folders) or --holdout-fraction F in (0, 1)\n"
+                    + "                     (seeded, class-stratified); with neither, accuracy is measured on the training\n"
+                    + "                     images, which the run prints and records as test-set in its configuration\n"
+                    + "  cifar10            DJL downloads it once (network needed); offline it must be in DJL's cache\n";
+
+    /** The {@link #testSet} of an image folder without held-out images. */
+    public static final String TRAINING_IMAGES = "training images (no held-out data)";
 
     /**
      * Checks the data options without loading anything.
@@ -44,10 +80,67 @@ public record TrainingData(ImageData train, ImageData test, LabelSplit split) {
         if (!data.equals("fashion-mnist") && !data.equals("image-folder") && !data.equals("cifar10")) {
             throw new IllegalArgumentException("unknown dataset '" + data + "'; --data takes " + DATA_SETS);
         }
+        boolean testFolder = options.has("test-folder");
+        boolean holdout = options.has("holdout-fraction");
+        if ((testFolder || holdout) && !data.equals("image-folder")) {
+            throw new IllegalArgumentException(
+                    (testFolder ? "--test-folder" : "--holdout-fraction") + " applies to --data image-folder only; "
+                            + data + " has its own test split");
+        }
+        if (testFolder && holdout) {
+            throw new IllegalArgumentException("--test-folder and --holdout-fraction exclude each other");
+        }
+        if (holdout && options.fraction("holdout-fraction") >= 1) {
+            throw new IllegalArgumentException(
+                    "--holdout-fraction must be in (0, 1), got " + options.text("holdout-fraction"));
+        }
         options.fraction("label-fraction");
         options.integer("train-images", 0);
         options.integer("test-images", 0);
         options.integer("image-size", 8);
+    }
+
+    /**
+     * Describes the test images a configuration names, as the run folder records it under {@code
+     * test-set}: {@value #TRAINING_IMAGES} for an image folder without held-out images.
+     *
+     * @param configuration a run's resolved data configuration
+     * @return one line
+     */
+    public static String testSet(Map<String, String> configuration) {
+        switch (configuration.get("data")) {
+            case "fashion-mnist":
+                return "Fashion-MNIST test split";
+            case "cifar10":
+                return "CIFAR-10 test split";
+            case "image-folder":
+                if (given(configuration, "test-folder")) {
+                    return "held-out folder " + configuration.get("test-folder");
+                }
+                if (given(configuration, "holdout-fraction")) {
+                    return "seeded class-stratified hold-out of " + configuration.get("holdout-fraction")
+                            + " of the image folder";
+                }
+                return TRAINING_IMAGES;
+            default:
+                throw new IllegalArgumentException(
+                        "unknown dataset '" + configuration.get("data") + "'; --data takes " + DATA_SETS);
+        }
+    }
+
+    /**
+     * Returns the note a program prints when accuracy is measured on the training images, or an
+     * empty string when the test images are held out.
+     *
+     * @param configuration a run's resolved data configuration
+     * @return the note (one line) or ""
+     */
+    public static String note(Map<String, String> configuration) {
+        if (!TRAINING_IMAGES.equals(testSet(configuration))) {
+            return "";
+        }
+        return "note: accuracy is measured on the training images: image folder " + configuration.get("image-folder")
+                + " has no held-out data (pretrain with --test-folder PATH or --holdout-fraction F to hold some out)";
     }
 
     /**
@@ -63,6 +156,7 @@ public record TrainingData(ImageData train, ImageData test, LabelSplit split) {
         long seed = Long.parseLong(configuration.get("seed"));
         ImageData train;
         ImageData test;
+        boolean heldOut = true;
         switch (data) {
             case "fashion-mnist":
                 Path folder = Paths.get(configuration.get("data-dir"));
@@ -80,28 +174,92 @@ public record TrainingData(ImageData train, ImageData test, LabelSplit split) {
                 }
                 break;
             case "image-folder":
-                train = ImageData.imageFolder(
-                        Paths.get(configuration.get("image-folder")), Integer.parseInt(configuration.get("image-size")), manager);
-                test = train;
+                Path root = Paths.get(configuration.get("image-folder"));
+                int side = Integer.parseInt(configuration.get("image-size"));
+                train = ImageData.imageFolder(root, side, manager);
+                if (given(configuration, "test-folder")) {
+                    test = ImageData.imageFolder(
+                            Paths.get(configuration.get("test-folder")), side, ImageData.imageFolderClasses(root), manager);
+                } else if (given(configuration, "holdout-fraction")) {
+                    ImageData all = train;
+                    long[][] parts = holdOut(all, Double.parseDouble(configuration.get("holdout-fraction")), seed + 2,
+                            ImageData.imageFolderClasses(root));
+                    train = all.subset(parts[0], manager);
+                    test = all.subset(parts[1], manager);
+                    all.images().close();
+                } else {
+                    test = train;
+                    heldOut = false;
+                }
                 break;
             case "cifar10":
                 try {
                     train = ImageData.cifar10(Dataset.Usage.TRAIN, manager);
                     test = ImageData.cifar10(Dataset.Usage.TEST, manager);
                 } catch (IOException e) {
-                    throw new IllegalArgumentException(
-                            "cifar10 needs network access once (DJL downloads it on first use) and could not get it: "
-                                    + e.getMessage().lines().findFirst().orElse(""), e);
+                    throw new IllegalArgumentException(e.getMessage(), e);
                 }
                 break;
             default:
                 throw new IllegalArgumentException("unknown dataset '" + data + "'; --data takes " + DATA_SETS);
         }
         train = subset(train, Integer.parseInt(configuration.get("train-images")), seed, manager, "--train-images");
+        if (!heldOut) {
+            test = train; // the images trained on, after --train-images
+        }
         test = subset(test, Integer.parseInt(configuration.get("test-images")), seed + 1, manager, "--test-images");
         float fraction = Float.parseFloat(configuration.get("label-fraction"));
         LabelSplit split = LabelSplit.balanced(train.labels(), fraction, seed);
-        return new TrainingData(train, test, split);
+        return new TrainingData(train, test, split, heldOut);
+    }
+
+    /**
+     * Splits {@code data} into training and held-out indices, class by class (see the class
+     * javadoc).
+     *
+     * @param data the images
+     * @param fraction F in (0, 1)
+     * @param seed the seed of class 0 (class c uses {@code seed + c})
+     * @param classes the class names, for messages
+     * @return {training indices, held-out indices}, each ascending
+     */
+    static long[][] holdOut(ImageData data, double fraction, long seed, List<String> classes) {
+        List<List<Long>> byClass = new ArrayList<>();
+        for (int c = 0; c < data.numClasses(); c++) {
+            byClass.add(new ArrayList<>());
+        }
+        long[] labels = data.labels();
+        for (int i = 0; i < labels.length; i++) {
+            byClass.get(Math.toIntExact(labels[i])).add((long) i);
+        }
+        List<Long> kept = new ArrayList<>();
+        List<Long> held = new ArrayList<>();
+        for (int c = 0; c < byClass.size(); c++) {
+            List<Long> members = byClass.get(c);
+            int n = members.size();
+            if (n < 2) {
+                throw new IllegalArgumentException(
+                        "--holdout-fraction needs at least 2 images in every class (one to train on, one to test);"
+                                + " class '" + classes.get(c) + "' has " + n);
+            }
+            int h = (int) Math.max(1, Math.min(n - 1, Math.round(fraction * n)));
+            long[] order = SeededPermutation.of(n, seed + c);
+            for (int j = 0; j < n; j++) {
+                (j < h ? held : kept).add(members.get(Math.toIntExact(order[j])));
+            }
+        }
+        return new long[][] {sorted(kept), sorted(held)};
+    }
+
+    private static long[] sorted(List<Long> indices) {
+        long[] out = indices.stream().mapToLong(Long::longValue).toArray();
+        Arrays.sort(out);
+        return out;
+    }
+
+    private static boolean given(Map<String, String> configuration, String key) {
+        String value = configuration.get(key);
+        return value != null && !value.isEmpty();
     }
 
     /**

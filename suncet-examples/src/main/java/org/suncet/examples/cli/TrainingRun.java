@@ -150,6 +150,39 @@ final class TrainingRun {
     }
 
     /** The data keys a run passes on to the runs built from it. */
-    static final List<String> DATA_KEYS =
-            List.of("data", "image-folder", "data-dir", "image-size", "train-images", "test-images", "label-fraction");
+    static final List<String> DATA_KEYS = List.of("data", "image-folder", "data-dir", "image-size", "test-folder",
+            "holdout-fraction", "train-images", "test-images", "label-fraction");
+
+    /**
+     * Copies the {@link #DATA_KEYS} of an earlier run into {@code configuration} ("" for a key the
+     * earlier run predates) and records its {@code test-set}.
+     */
+    static void copyData(Map<String, String> from, Map<String, String> configuration) {
+        for (String key : DATA_KEYS) {
+            configuration.put(key, from.getOrDefault(key, ""));
+        }
+        configuration.put("test-set", TrainingData.testSet(configuration));
+    }
+
+    /**
+     * The pre-training run a run descends from ({@code distill --teacher} to {@code finetune --from}
+     * to {@code pretrain}): its seed drew the labeled split, the hold-out and the subsets, so every run
+     * built on it loads its data with that seed.
+     */
+    static Map<String, String> origin(Map<String, String> configuration) throws IOException {
+        Map<String, String> origin = configuration;
+        while (!origin.get("command").equals("pretrain")) {
+            String parent = origin.containsKey("teacher") ? origin.get("teacher") : origin.get("from");
+            origin = configurationOf("the parent run", parent, List.of("pretrain", "finetune"));
+        }
+        return origin;
+    }
+
+    /** Prints {@link TrainingData#note} when accuracy is measured on the training images. */
+    static void printNote(Map<String, String> configuration) {
+        String note = TrainingData.note(configuration);
+        if (!note.isEmpty()) {
+            System.out.println(note);
+        }
+    }
 }

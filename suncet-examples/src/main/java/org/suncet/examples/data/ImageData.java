@@ -1,5 +1,7 @@
 package org.suncet.examples.data;
 
+import ai.djl.Application;
+import ai.djl.basicdataset.BasicDatasets;
 import ai.djl.basicdataset.cv.classification.Cifar10;
 import ai.djl.basicdataset.cv.classification.ImageFolder;
 import ai.djl.modality.cv.transform.Resize;
@@ -9,18 +11,21 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.nn.Block;
-import org.suncet.train.ClassifierEvaluation;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Block;
+import ai.djl.repository.MRL;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
 import ai.djl.training.dataset.RandomAccessDataset;
 import ai.djl.translate.TranslateException;
+import ai.djl.util.Utils;
 import java.io.IOException;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.suncet.train.ClassifierEvaluation;
 
 /**
  * A labeled image set held as one tensor: {@code images [N, C, H, W]} float32 in [0, 1] on the
@@ -37,6 +42,8 @@ import java.util.List;
  * @param numClasses the number of classes
  */
 public record ImageData(NDArray images, long[] labels, int numClasses) {
+
+    private static final String CIFAR10_ARTIFACT = "cifar10";
 
     /** Checks the parts agree. */
     public ImageData {
@@ -126,47 +133,128 @@ public record ImageData(NDArray images, long[] labels, int numClasses) {
     }
 
     /**
-     * Loads a folder with one sub-folder per class through DJL's {@code ImageFolder}.
+     * Loads a folder with one sub-folder per class through DJL's {@code ImageFolder}. The classes
+     * are the sub-folders (names not starting with a dot) in name order, as {@link
+     * #imageFolderClasses} lists them; label {@code i} is the {@code i}-th of them.
      *
      * @param root the folder
      * @param side the side every image is resized to
      * @param manager the manager that owns the images
      * @return the images, {@code [N, 3, side, side]}
+     * @throws IllegalArgumentException if the folder is missing or holds fewer than 2 classes or no
+     *     image
      * @throws IOException if the folder cannot be read
      */
     public static ImageData imageFolder(Path root, int side, NDManager manager) throws IOException {
+        return imageFolder(root, side, null, manager);
+    }
+
+    /**
+     * Loads a folder with one sub-folder per class, checking that its classes are {@code classes}
+     * (a held-out folder must number its classes as the training folder does).
+     *
+     * @param root the folder
+     * @param side the side every image is resized to
+     * @param classes the class sub-folder names expected, in name order; null for any
+     * @param manager the manager that owns the images
+     * @return the images, {@code [N, 3, side, side]}
+     * @throws IllegalArgumentException if the folder is missing, holds fewer than 2 classes or no
+     *     image, or its classes are not {@code classes}
+     * @throws IOException if the folder cannot be read
+     */
+    public static ImageData imageFolder(Path root, int side, List<String> classes, NDManager manager)
+            throws IOException {
+        PreparedFolder folder = preparedFolder(root, side);
+        if (classes != null && !classes.equals(folder.classes())) {
+            throw new IllegalArgumentException(
+                    "image folder " + root + " has the classes " + folder.classes() + ", expected the same class"
+                            + " sub-folders as the training images: " + classes);
+        }
+        return collect(folder.dataset(), manager, folder.classes().size());
+    }
+
+    /**
+     * Returns the classes of an image folder in label order: its sub-folders whose names do not
+     * start with a dot, sorted by name (as DJL's {@code ImageFolder} numbers them).
+     *
+     * @param root the folder
+     * @return the class names
+     * @throws IllegalArgumentException if the folder is missing or holds fewer than 2 classes or no
+     *     image
+     * @throws IOException if the folder cannot be read
+     */
+    public static List<String> imageFolderClasses(Path root) throws IOException {
+        return preparedFolder(root, 8).classes();
+    }
+
+    private record PreparedFolder(ImageFolder dataset, List<String> classes) {}
+
+    private static PreparedFolder preparedFolder(Path root, int side) throws IOException {
         if (!Files.isDirectory(root)) {
             throw new IllegalArgumentException("image folder " + root + " does not exist or is not a folder");
         }
+        ImageFolder dataset =
+                ImageFolder.builder()
+                        .setRepositoryPath(root)
+                        .addTransform(new Resize(side, side))
+                        .addTransform(new ToTensor())
+                        .setSampling(256, false)
+                        .build();
+        List<String> classes;
         try {
-            ImageFolder dataset =
-                    ImageFolder.builder()
-                            .setRepositoryPath(root)
-                            .addTransform(new Resize(side, side))
-                            .addTransform(new ToTensor())
-                            .setSampling(256, false)
-                            .build();
             dataset.prepare();
-            if (dataset.size() == 0 || dataset.getSynset().size() < 2) {
-                throw new IllegalArgumentException(
-                        "image folder " + root + " must hold at least 2 class sub-folders with images, found "
-                                + dataset.getSynset().size() + " classes and " + dataset.size() + " images");
-            }
-            return collect(dataset, manager, dataset.getSynset().size());
+            classes = List.copyOf(dataset.getSynset());
         } catch (TranslateException e) {
             throw new IOException("could not read images under " + root, e);
         }
+        if (dataset.size() == 0 || classes.size() < 2) {
+            throw new IllegalArgumentException(
+                    "image folder " + root + " must hold at least 2 class sub-folders with images, found "
+                            + classes.size() + " classes and " + dataset.size() + " images");
+        }
+        return new PreparedFolder(dataset, classes);
+    }
+
+    /**
+     * Whether DJL's cache holds CIFAR-10 (it has downloaded it once), so that {@link #cifar10} can
+     * work offline. Looks for the data set's {@code metadata.json} under DJL's cache folder ({@code
+     * DJL_CACHE_DIR}, by default {@code ~/.djl.ai}); reads nothing from the network.
+     *
+     * @return true if DJL has the data set's description in its cache
+     * @throws IOException if the cache folder cannot be determined
+     */
+    public static boolean cifar10Cached() throws IOException {
+        return Files.isRegularFile(cifar10CacheFolder().resolve("metadata.json"));
+    }
+
+    /**
+     * The folder of DJL's cache where CIFAR-10 goes once downloaded.
+     *
+     * @return the folder (it may not exist)
+     * @throws IOException if the cache folder cannot be determined
+     */
+    public static Path cifar10CacheFolder() throws IOException {
+        MRL mrl = BasicDatasets.REPOSITORY.dataset(Application.CV.ANY, BasicDatasets.GROUP_ID, CIFAR10_ARTIFACT, "1.0");
+        return BasicDatasets.REPOSITORY.getCacheDirectory().resolve(mrl.toURI().getPath());
     }
 
     /**
      * Loads CIFAR-10 through DJL's {@code Cifar10}; DJL downloads it on first use (network needed).
+     * Offline ({@code -Dai.djl.offline=true} or {@code DJL_OFFLINE=true}) without the data in DJL's
+     * cache ({@link #cifar10Cached()}) it fails at once, without trying the network (DJL's
+     * downloader ignores the offline switch).
      *
      * @param usage TRAIN or TEST
      * @param manager the manager that owns the images
      * @return the images, {@code [N, 3, 32, 32]}
-     * @throws IOException if DJL cannot download or read it
+     * @throws IOException if DJL cannot download or read it; the message is one line and says how to
+     *     get the data
      */
     public static ImageData cifar10(Dataset.Usage usage, NDManager manager) throws IOException {
+        if (Utils.isOfflineMode() && !cifar10Cached()) {
+            throw new IOException(cifar10Missing("DJL runs offline (ai.djl.offline=true) and its cache "
+                    + cifar10CacheFolder() + " does not hold it"));
+        }
         try (NDManager loading = manager.newSubManager()) {
             Cifar10 dataset =
                     Cifar10.builder()
@@ -178,9 +266,25 @@ public record ImageData(NDArray images, long[] labels, int numClasses) {
             dataset.prepare();
             return collect(dataset, manager, 10);
         } catch (IOException | TranslateException e) {
-            throw new IOException(
-                    "cifar10 needs network access the first time (DJL downloads it); got " + e, e);
+            Throwable cause = e;
+            while (cause.getCause() != null && !(cause instanceof UnknownHostException)) {
+                cause = cause.getCause();
+            }
+            String reason = cause instanceof UnknownHostException
+                    ? "DJL could not reach " + cause.getMessage() + " to download it (no network)"
+                    : "DJL could not download or read it: " + firstLine(e.toString());
+            throw new IOException(cifar10Missing(reason), e);
         }
+    }
+
+    private static String cifar10Missing(String reason) {
+        return "cifar10 needs a download: " + reason + "; run once with network access and without"
+                + " -Dai.djl.offline=true so that DJL downloads it (about 170 MB) into its cache (DJL_CACHE_DIR),"
+                + " or use --data image-folder PATH (one sub-folder of images per class) or --data fashion-mnist";
+    }
+
+    private static String firstLine(String text) {
+        return text.lines().findFirst().orElse("");
     }
 
     private static ImageData collect(RandomAccessDataset dataset, NDManager manager, int classes)
