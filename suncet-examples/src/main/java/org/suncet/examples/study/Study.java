@@ -192,7 +192,7 @@ public final class Study {
             }
         }
         double seconds = (System.nanoTime() - started) / 1e9;
-        new StudyReport(config, records, quick, Versions.current()).write(report, out, seconds);
+        new StudyReport(config, records, quick, Versions.current()).write(report, out);
         console.printf(Locale.ROOT, "wrote %s and %s in %.0f s%n", report, out, seconds);
         return List.copyOf(records);
     }

@@ -94,12 +94,15 @@ public final class StudyReport {
     /**
      * Writes the report and its figures.
      *
+     * <p>A hand-written {@code notes.md} in {@code figures} (what was tried, what it means), if
+     * present, is appended, so regenerating the report keeps it.
+     *
      * @param report the Markdown file
-     * @param figures the folder of the PNG figures
-     * @param seconds the wall-clock seconds of the whole study
+     * @param figures the folder of the PNG figures, results.csv and notes.md
      * @throws IOException if a file cannot be written
      */
-    public void write(Path report, Path figures, double seconds) throws IOException {
+    public void write(Path report, Path figures) throws IOException {
+        double seconds = trainingSeconds();
         Files.createDirectories(figures);
         Path reportFolder = report.toAbsolutePath().getParent();
         Files.createDirectories(reportFolder);
@@ -127,6 +130,10 @@ public final class StudyReport {
                     percent(fraction), relative(reportFolder, secondsFigure)));
         }
         md.append(reading());
+        Path notes = figures.resolve("notes.md");
+        if (Files.exists(notes)) {
+            md.append('\n').append(Files.readString(notes, StandardCharsets.UTF_8));
+        }
         Files.writeString(report, md.toString(), StandardCharsets.UTF_8);
     }
 
@@ -146,14 +153,43 @@ public final class StudyReport {
         return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
     }
 
+    /**
+     * The training seconds of all cells: each pre-training run once (SimCLR's serves every
+     * fraction), every fine-tuning, and each distillation without its teacher's fine-tuning.
+     */
+    double trainingSeconds() {
+        double total = 0;
+        java.util.Set<String> simclrRuns = new java.util.HashSet<>();
+        for (StudyRecord r : records) {
+            switch (r.method()) {
+                case "simclr" -> {
+                    if (simclrRuns.add(r.seed() + "/" + r.budget())) {
+                        total += r.pretrainSeconds();
+                    }
+                    total += r.finetuneSeconds();
+                }
+                case "suncet" -> total += r.pretrainSeconds() + r.finetuneSeconds();
+                case "distilled" -> total += r.finetuneSeconds()
+                        - records.stream()
+                                .filter(t -> t.is(r.seed(), r.fraction(), r.teacher(), r.budget()))
+                                .mapToDouble(StudyRecord::finetuneSeconds)
+                                .findFirst()
+                                .orElse(0);
+                default -> total += r.finetuneSeconds();
+            }
+        }
+        return total;
+    }
+
     private String setup(double seconds) {
         StudyRecord any = records.stream().filter(r -> r.method().equals("suncet")).findFirst().orElse(null);
         int rowsPerStep = any == null ? 256 : any.unlabeledRowsPerStep() + any.supportRowsPerStep();
         return String.format(
                 Locale.ROOT,
                 """
-                Produced by `bin/suncet study%s` in %.0f min on this machine (2 vCPUs, shared; other work \
-                ran at the same time, so seconds are noisier than rows). suncet %s, Java %s, DJL %s, \
+                Produced by `bin/suncet study%s`: %.0f min of training in all (test evaluations not \
+                counted) on this project's machine (2 vCPUs, shared; other work ran at the same time, so \
+                seconds are noisier than rows). suncet %s, Java %s, DJL %s, \
                 %s (CPU).
 
                 **Claim tested** (Assran et al. 2020, SPEC §8): adding SuNCEt to SimCLR reaches SimCLR's \

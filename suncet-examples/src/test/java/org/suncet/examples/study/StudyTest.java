@@ -92,6 +92,7 @@ class StudyTest {
         // drop the last cell, as an interrupted run would have; --resume redoes only that one
         List<String> lines = Files.readAllLines(out.resolve("results.csv"));
         Files.write(out.resolve("results.csv"), lines.subList(0, lines.size() - 1));
+        Files.writeString(out.resolve("notes.md"), "## What we tried\n\nhand-written notes\n");
         String[] resumed = java.util.Arrays.copyOf(args, args.length + 1);
         resumed[args.length] = "--resume";
         String printed = run(resumed);
@@ -100,6 +101,8 @@ class StudyTest {
         assertEquals(first.subList(0, 3), second.subList(0, 3));
         assertEquals(first.get(3).method(), second.get(3).method());
         assertEquals(first.get(3).top1(), second.get(3).top1(), "same seed, same distilled student");
+        assertTrue(Files.readString(folder.resolve("study.md")).endsWith("## What we tried\n\nhand-written notes\n"),
+                "the report keeps the notes");
         assertEquals(2, Suncet.run(new String[] {"study", "--fractions", "1.5"}));
         assertEquals(2, Suncet.run(new String[] {"study", "--budgets", "0"}));
         assertEquals(2, Suncet.run(new String[] {"study", "--bogus"}));
