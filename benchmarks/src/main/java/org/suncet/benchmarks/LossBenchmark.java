@@ -34,7 +34,9 @@ import org.suncet.loss.SupConLoss;
  *
  * <p>The intra-op thread count is a parameter: each JMH fork is a fresh JVM, and the engine reads
  * {@code ai.djl.pytorch.num_threads} when it starts. NT-Xent gets two views of N images; the
- * labeled losses get {@code rows / 4} classes of 4 rows each.
+ * labeled losses get {@code rows / 4} classes of 4 rows each. {@code path} compares the fused,
+ * row-blocked computation (the default of every loss) with the autograd one ({@code
+ * optFused(false)}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -55,6 +57,10 @@ public class LossBenchmark {
     /** Intra-op threads of libtorch. */
     @Param({"1", "2"})
     public int threads;
+
+    /** {@code fused}: loss and gradient in one row-blocked pass; {@code autograd}: M × M autograd. */
+    @Param({"fused", "autograd"})
+    public String path;
 
     /** The embedding dimension. */
     @Param({"128"})
@@ -77,18 +83,29 @@ public class LossBenchmark {
         labels =
                 new NDList(
                         manager.arange(0, rows, 1, DataType.INT64).mod(Math.max(1, rows / 4)));
+        boolean fused;
+        switch (path) {
+            case "fused":
+                fused = true;
+                break;
+            case "autograd":
+                fused = false;
+                break;
+            default:
+                throw new IllegalArgumentException("unknown path " + path);
+        }
         switch (loss) {
             case "NtXent":
-                instance = NtXentLoss.builder().optTemperature(0.1f).build();
+                instance = NtXentLoss.builder().optTemperature(0.1f).optFused(fused).build();
                 break;
             case "SuNCEt":
-                instance = SuNCEtLoss.builder().optTemperature(0.1f).build();
+                instance = SuNCEtLoss.builder().optTemperature(0.1f).optFused(fused).build();
                 break;
             case "SupCon":
-                instance = SupConLoss.builder().optTemperature(0.1f).build();
+                instance = SupConLoss.builder().optTemperature(0.1f).optFused(fused).build();
                 break;
             case "Nca":
-                instance = NcaLoss.builder().optTemperature(1f).build();
+                instance = NcaLoss.builder().optTemperature(1f).optFused(fused).build();
                 break;
             default:
                 throw new IllegalArgumentException("unknown loss " + loss);

@@ -27,6 +27,11 @@ import ai.djl.ndarray.types.DataType;
  * log-sum-exp's gradient does not depend on it). Rows without a positive contribute exactly 0. All
  * arithmetic runs on the embeddings' device in float32 or float64 (float16 inputs are computed in
  * float32); the result has the embeddings' dtype. Every intermediate array is closed before return.
+ *
+ * <p>This is the autograd computation, selected by {@code optFused(false)}: every {@code M × M}
+ * step is recorded, so higher-order gradients work. The losses' default, {@code
+ * FusedContrastiveCore}, computes the same value and gradient blockwise without the {@code M × M}
+ * matrix.
  */
 public final class ContrastiveCore {
 
@@ -115,7 +120,7 @@ public final class ContrastiveCore {
     }
 
     /** One host read for every data-dependent check; a second read only to describe a failure. */
-    private static void checkValues(NDArray embeddings, NDArray ids, NDArray validRows) {
+    static void checkValues(NDArray embeddings, NDArray ids, NDArray validRows) {
         NDArray nonFinite = InputChecks.anyNonFinite(embeddings);
         NDArray negative = ids.lt(0).any();
         NDArray nonIntegral =

@@ -64,6 +64,10 @@ public final class NtXentLoss extends AbstractContrastiveLoss {
     public NDArray evaluate(NDList labels, NDList predictions) {
         NDArray z = InputChecks.embeddings(InputChecks.single(predictions, "predictions"));
         try (NDArray imageIds = imageIds(z, viewsPerImage)) {
+            if (isFused()) {
+                return FusedContrastiveCore.ntXent(
+                        z, imageIds, viewsPerImage, getTemperature(), isCheckingValues(), getRowBlock());
+            }
             return compute(z, imageIds, Similarity.COSINE, PositiveAggregation.OUTSIDE_LOG);
         }
     }

@@ -18,11 +18,7 @@ public enum Similarity {
     COSINE {
         @Override
         NDArray matrix(NDArray embeddings, float temperature) {
-            // ẑ = z / sqrt(max(Σ z², 1e-24)): same values as z / max(||z||, 1e-12), finite gradient at 0.
-            NDArray normalised =
-                    embeddings.div(
-                            Scalars.maximum(embeddings.square().sum(new int[] {1}, true), 1e-24)
-                                    .sqrt());
+            NDArray normalised = normalise(embeddings);
             // [M, D] x [D, M] -> [M, M]; τ is applied on the [M, D] side (one pass fewer).
             return Scalars.div(normalised, temperature).matMul(normalised.transpose());
         }
@@ -39,6 +35,18 @@ public enum Similarity {
                     temperature);
         }
     };
+
+    /**
+     * Returns {@code ẑ = z / sqrt(max(Σ_d z², 1e-24))}: the same values as {@code z / max(||z||,
+     * 1e-12)}, with a finite gradient at 0; differentiable (no Java-number operands).
+     *
+     * @param embeddings {@code z}, {@code [M, D]}
+     * @return {@code ẑ}, {@code [M, D]}
+     */
+    static NDArray normalise(NDArray embeddings) {
+        return embeddings.div(
+                Scalars.maximum(embeddings.square().sum(new int[] {1}, true), 1e-24).sqrt());
+    }
 
     /**
      * Returns the {@code [M, M]} similarity matrix of {@code [M, D]} embeddings, divided by τ.

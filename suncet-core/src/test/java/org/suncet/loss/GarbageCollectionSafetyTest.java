@@ -39,6 +39,12 @@ class GarbageCollectionSafetyTest {
                 Arguments.of("SuNCEt", SuNCEtLoss.builder().build(), classes),
                 Arguments.of("SupCon", SupConLoss.builder().build(), classes),
                 Arguments.of("NCA", NcaLoss.builder().build(), classes),
+                Arguments.of("NT-Xent, blocks of 3", NtXentLoss.builder().optRowBlock(3).build(), none),
+                Arguments.of("SuNCEt, blocks of 3", SuNCEtLoss.builder().optRowBlock(3).build(), classes),
+                Arguments.of("NT-Xent, autograd", NtXentLoss.builder().optFused(false).build(), none),
+                Arguments.of("SuNCEt, autograd", SuNCEtLoss.builder().optFused(false).build(), classes),
+                Arguments.of("SupCon, autograd", SupConLoss.builder().optFused(false).build(), classes),
+                Arguments.of("NCA, autograd", NcaLoss.builder().optFused(false).build(), classes),
                 Arguments.of(
                         "distillation",
                         DistillationLoss.builder()

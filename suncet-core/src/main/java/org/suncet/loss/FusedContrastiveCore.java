@@ -1,0 +1,489 @@
+package org.suncet.loss;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+
+/**
+ * The losses of {@link ContrastiveCore} and their gradient, computed together in one pass over
+ * blocks of rows, without ever holding the {@code M × M} similarity matrix.
+ *
+ * <p>With {@code s} the similarities (already divided by τ), {@code p_ij} the softmax of row
+ * {@code i} over {@code A(i)} and, for {@link PositiveAggregation#INSIDE_LOG}, {@code q_ij} its
+ * softmax over {@code P(i)}, the derivative of {@code L = Σ_i valid_i ℓ_i / V} is
+ *
+ * <pre>
+ *   G_ij = dL/ds_ij = valid_i · (p_ij − t_ij) / V,   G_ii = 0 (up to e^−60, see clampedExp)
+ *   t_ij = [j ∈ P(i)] / |P(i)|   (OUTSIDE_LOG)        t_ij = q_ij   (INSIDE_LOG)
+ *   cosine:  dL/dẑ = (G + Gᵀ) ẑ / τ
+ *   NCA:     dL/dz = (2/τ) [ (G + Gᵀ) z − z ⊙ ((G + Gᵀ) 1) ]
+ * </pre>
+ *
+ * <p>(NCA: {@code s_ij = −||z_i − z_j||²/τ}, so {@code ∂s_ij/∂z_i = −2(z_i − z_j)/τ} and {@code
+ * ∂s_ij/∂z_j = 2(z_i − z_j)/τ}; summing gives the line above, whose row-sum term vanishes up to
+ * rounding and is kept exact for free.) For each block {@code R} of {@code B} rows this computes
+ * {@code s_R} ({@code B × M}, one matrix product), excludes the block's diagonal entries with
+ * {@value ContrastiveCore#EXCLUDED}, takes the log-sum-exp over {@code A(i)} (and for INSIDE_LOG
+ * over {@code P(i)}), each shifted by the maximum over its own set as in {@link ContrastiveCore},
+ * so that τ = 0.01 with |z| = 1e4 stays finite in float32, then the loss terms and {@code G_R},
+ * and adds {@code G_R ẑ} to the rows {@code R} and {@code G_Rᵀ ẑ_R} to all rows of the gradient
+ * (two more matrix products). Every temporary of a block is closed before the next; the largest is
+ * {@code B × M}. All of it runs on arrays detached from autograd, on the input's device, in float32
+ * or float64 (half precision in float32).
+ *
+ * <p>DJL has no custom backward, so the result is hooked into autograd with a surrogate: with
+ * {@code g} the gradient above and {@code x} the autograd-tracked {@code ẑ} (cosine; its
+ * normalisation's Jacobian is left to autograd) or {@code z} (NCA), the result is {@code (x ·
+ * g) − stopGradient(x · g) + L}: exactly {@code L} in value, {@code g} in gradient. Its gradient is
+ * not itself differentiable: higher-order gradients need {@link ContrastiveCore}. When gradient
+ * recording is off (outside a {@code GradientCollector} on the engine's first thread), only the
+ * loss is computed.
+ *
+ * <p>NT-Xent's positives are structural (row {@code i} is image {@code i mod N}, view-major), so no
+ * {@code B × M} mask is built: the positive similarities are gathered from {@code s_R} ({@code B ×
+ * (V − 1)}), and {@code 1/(V − 1)} is subtracted from {@code p} in place at those entries, two
+ * strided runs per view. Labeled losses build each block's {@code B × M} positive mask from label
+ * equality.
+ */
+final class FusedContrastiveCore {
+
+    /**
+     * The target size of one block, {@code B × M} elements: about what stays in a core's cache
+     * while the ten or so element-wise passes of a block run.
+     */
+    static final long TARGET_BLOCK_BYTES = 2L << 20;
+
+    /**
+     * The smallest automatic block: each block adds {@code G_Rᵀ ẑ_R} to an {@code M × D}
+     * accumulator, an {@code O(M·D)} memory pass whose cost per row falls as {@code 1/B}; below
+     * 64 rows it outweighs the cache gain at large {@code M} (measured at 2N = 32768, D = 128).
+     */
+    static final int MIN_AUTOMATIC_BLOCK = 64;
+
+    /** The floor of the arguments of exp: see {@code clampedExp}. */
+    static final double EXP_FLOOR = -60;
+
+    private FusedContrastiveCore() {}
+
+    /**
+     * Returns the number of rows per block.
+     *
+     * <p>Automatic ({@code requested = 0}): {@code B = clamp(TARGET_BLOCK_BYTES / (M · bytes), 64,
+     * M)}, so a {@code B × M} block is about 2 MiB (one block for M ≤ 724 in float32; 128 rows at
+     * M = 4096; 64 rows, 8 MiB, from M = 8192 on). A positive request is used as given, capped at M.
+     *
+     * @param rows M, the number of embeddings
+     * @param elementBytes bytes per element of the compute dtype (4 or 8)
+     * @param requested the requested block rows, 0 for automatic
+     * @return B, between 1 and M
+     * @throws IllegalArgumentException if {@code requested} is negative
+     */
+    static int rowBlock(long rows, int elementBytes, int requested) {
+        if (requested < 0) {
+            throw new IllegalArgumentException(
+                    "rowBlock must be >= 0 (0 = automatic), got " + requested);
+        }
+        if (rows < 1) {
+            throw new IllegalArgumentException("rows must be >= 1, got " + rows);
+        }
+        long block =
+                requested > 0
+                        ? requested
+                        : Math.max(MIN_AUTOMATIC_BLOCK, TARGET_BLOCK_BYTES / (rows * elementBytes));
+        return (int) Math.min(block, rows);
+    }
+
+    /**
+     * Computes NT-Xent over view-major {@code z [V·N, D]}: positives are the other views of the
+     * same image.
+     *
+     * @param embeddings {@code z}, shape checked by the caller, rows divisible by V
+     * @param imageIds {@code [V·N]} image ids, only for the value checks
+     * @param viewsPerImage V ≥ 2
+     * @param temperature τ &gt; 0
+     * @param checkValues whether to run the one-read value checks
+     * @param requestedBlock rows per block, 0 for automatic
+     * @return the scalar loss, in z's dtype, on z's device and manager
+     */
+    static NDArray ntXent(
+            NDArray embeddings,
+            NDArray imageIds,
+            int viewsPerImage,
+            float temperature,
+            boolean checkValues,
+            int requestedBlock) {
+        return meanLoss(
+                embeddings,
+                imageIds,
+                viewsPerImage,
+                Similarity.COSINE,
+                PositiveAggregation.OUTSIDE_LOG,
+                temperature,
+                checkValues,
+                requestedBlock);
+    }
+
+    /**
+     * Computes a labeled contrastive loss: positives are the other rows of equal class id.
+     *
+     * @param embeddings {@code z [M, D]}, shape checked by the caller
+     * @param classIds {@code [M]} class ids
+     * @param similarity the similarity
+     * @param aggregation the aggregation of positives
+     * @param temperature τ &gt; 0
+     * @param checkValues whether to run the one-read value checks
+     * @param requestedBlock rows per block, 0 for automatic
+     * @return the scalar loss, in z's dtype, on z's device and manager
+     */
+    static NDArray labeled(
+            NDArray embeddings,
+            NDArray classIds,
+            Similarity similarity,
+            PositiveAggregation aggregation,
+            float temperature,
+            boolean checkValues,
+            int requestedBlock) {
+        return meanLoss(
+                embeddings,
+                classIds,
+                0,
+                similarity,
+                aggregation,
+                temperature,
+                checkValues,
+                requestedBlock);
+    }
+
+    /** {@code views > 0}: NT-Xent's structural positives; {@code views = 0}: label equality. */
+    private static NDArray meanLoss(
+            NDArray embeddings,
+            NDArray classIds,
+            int views,
+            Similarity similarity,
+            PositiveAggregation aggregation,
+            float temperature,
+            boolean checkValues,
+            int requestedBlock) {
+        DataType outputType = embeddings.getDataType();
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray z = ContrastiveCore.computeType(embeddings);
+            NDArray ids = classIds.toDevice(z.getDevice(), false);
+            // the autograd side: ẑ (its normalisation differentiated by autograd) or z itself
+            NDArray tracked = similarity == Similarity.COSINE ? Similarity.normalise(z) : z;
+            Kernel kernel =
+                    new Kernel(
+                            tracked.stopGradient(),
+                            views > 0 ? null : ids,
+                            views,
+                            similarity,
+                            aggregation,
+                            temperature,
+                            rowBlock(
+                                    z.getShape().get(0),
+                                    z.getDataType().getNumOfBytes(),
+                                    requestedBlock),
+                            recordsGradient(z));
+            kernel.run();
+            if (checkValues) {
+                ContrastiveCore.checkValues(embeddings, ids, kernel.validRows);
+            }
+            NDArray loss = kernel.loss;
+            if (kernel.gradient != null) {
+                // value: exactly L (x − x = 0); gradient: g
+                NDArray dot = tracked.mul(kernel.gradient).sum();
+                loss = dot.sub(dot.stopGradient()).add(loss);
+            }
+            NDArray result = loss.toType(outputType, false);
+            NDScope.unregister(result);
+            return result;
+        }
+    }
+
+    /**
+     * Whether autograd records operations on this thread now. Only then can the result be
+     * differentiated, so only then is the gradient computed. PyTorch's grad mode is the one
+     * reliable signal: DJL 0.35.1's {@code hasGradient()} reports false for outputs of a recorded
+     * graph (measured), and true for a leaf that asked for a gradient even when nothing records.
+     */
+    static boolean recordsGradient(NDArray z) {
+        return !(z instanceof PtNDArray) || JniUtils.isGradMode();
+    }
+
+    /**
+     * One evaluation: the detached inputs, then the loss, valid-row count and gradient.
+     *
+     * <p>Numbers enter as 0-dimensional arrays made once per call ({@code constant}): DJL's {@code
+     * mul(Number)}, {@code set(index, Number)} and friends copy each number through a fresh Java
+     * direct buffer, measured at about 50 µs a call, which would dominate small batches.
+     */
+    private static final class Kernel {
+        private final NDArray x; // ẑ (cosine) or z (NCA), detached, [M, D]
+        private final NDArray ids; // [M] class ids, or null for NT-Xent
+        private final int views;
+        private final Similarity similarity;
+        private final PositiveAggregation aggregation;
+        private final float temperature;
+        private final int block;
+        private final boolean withGradient;
+        private final NDManager manager;
+        private final DataType type;
+        private final int rows;
+        private final int dim;
+
+        private NDArray excludedValue; // EXCLUDED, 0-dimensional
+        private NDArray zero; // 0, 0-dimensional
+        private NDArray share; // NT-Xent: 1/(V − 1), 0-dimensional
+
+        NDArray loss; // scalar, already divided by the valid-row count
+        NDArray validRows; // scalar, the valid-row count V
+        NDArray gradient; // [M, D] dL/dx, or null
+
+        Kernel(
+                NDArray x,
+                NDArray ids,
+                int views,
+                Similarity similarity,
+                PositiveAggregation aggregation,
+                float temperature,
+                int block,
+                boolean withGradient) {
+            this.x = x;
+            this.ids = ids;
+            this.views = views;
+            this.similarity = similarity;
+            this.aggregation = aggregation;
+            this.temperature = temperature;
+            this.block = block;
+            this.withGradient = withGradient;
+            this.manager = x.getManager();
+            this.type = x.getDataType();
+            this.rows = Math.toIntExact(x.getShape().get(0));
+            this.dim = Math.toIntExact(x.getShape().get(1));
+        }
+
+        /** A 0-dimensional array of {@code value} (exact in float32) on x's device, engine-owned. */
+        private NDArray constant(float value) {
+            return manager.full(new Shape(), value, type, x.getDevice());
+        }
+
+        void run() {
+            boolean cosine = similarity == Similarity.COSINE;
+            NDArray tau = constant(temperature);
+            excludedValue = constant((float) ContrastiveCore.EXCLUDED);
+            zero = constant(0f);
+            // s_R = left_R · rightᵀ, and the gradient's products use `right`:
+            //   cosine: left = ẑ/τ, right = ẑ
+            //   NCA:    left = [2z, −1, −‖z‖²]/τ, right = [z, ‖z‖², 1]   [M, D + 2]
+            //           so left_i · right_j = (2 z_i·z_j − ‖z_j‖² − ‖z_i‖²)/τ, and (G + Gᵀ)·right
+            //           holds (G + Gᵀ) z in its first D columns and (G + Gᵀ) 1 in its last
+            NDArray left;
+            NDArray right;
+            if (cosine) {
+                left = x.div(tau);
+                right = x;
+            } else {
+                NDArray squaredNorms = x.square().sum(new int[] {1}, true); // [M, 1]
+                NDArray ones = squaredNorms.onesLike();
+                left =
+                        NDArrays.concat(new NDList(x.add(x), ones.neg(), squaredNorms.neg()), 1)
+                                .div(tau);
+                right = NDArrays.concat(new NDList(x, squaredNorms, ones), 1);
+            }
+            NDArray rightT = right.transpose(); // [D', M], a view
+            NDArray lossSum = manager.zeros(new Shape(), type, x.getDevice());
+            NDArray validSum;
+            NDArray positiveColumns = null; // NT-Xent: the columns of row i's positives, [M, V − 1]
+            if (views > 0) {
+                share = constant(1f).div(constant(views - 1)); // 1/(V − 1) in x's precision
+                positiveColumns = positiveColumns();
+                validSum = constant(rows);
+            } else {
+                validSum = manager.zeros(new Shape(), type, x.getDevice());
+            }
+            NDArray accumulated = withGradient ? right.zerosLike() : null; // (G + Gᵀ)·right
+            NDArray excluded =
+                    views == 0 && aggregation == PositiveAggregation.INSIDE_LOG
+                            ? manager.full(
+                                    new Shape(block, rows),
+                                    (float) ContrastiveCore.EXCLUDED,
+                                    type,
+                                    x.getDevice())
+                            : null;
+
+            for (int start = 0; start < rows; start += block) {
+                int end = Math.min(start + block, rows);
+                int size = end - start;
+                try (NDScope blockScope = new NDScope()) {
+                    blockScope.suppressNotUsedWarning();
+                    NDIndex range = new NDIndex().addSliceDim(start, end);
+                    NDArray s = left.get(range).matMul(rightT); // [B, M]
+                    // the block's diagonal, s[b, start + b], sits at flat b·(M + 1) + start
+                    s.reshape((long) size * rows).set(diagonal(start, size), excludedValue);
+                    // log-sum-exp over A(i), shifted by the row maximum: [B, 1]
+                    NDArray shift = s.max(new int[] {1}, true);
+                    NDArray exps = clampedExp(s.sub(shift)); // p_ij · total_i; 0 on the diagonal
+                    NDArray total = exps.sum(new int[] {1}, true);
+                    NDArray logSumExp = total.log().add(shift);
+                    NDArray weights; // G_R · V, or null
+                    if (views > 0) {
+                        // ℓ_i = LSE_A s_i − Σ_{p∈P(i)} s_ip / (V − 1), positives gathered from s (the
+                        // very values LSE_A saw, so that one candidate per row gives exactly 0)
+                        NDArray positiveSum =
+                                s.gather(positiveColumns.get(range), 1).sum(new int[] {1}, true);
+                        lossSum.addi(logSumExp.sub(positiveSum.mul(share)).sum());
+                        weights = withGradient ? ntXentWeights(exps.div(total), start, size) : null;
+                    } else {
+                        weights =
+                                labeledBlock(
+                                        s, exps, total, logSumExp, range, start, size, excluded,
+                                        lossSum, validSum);
+                    }
+                    if (weights != null) {
+                        NDArray rowPart = weights.matMul(right); // G_R · right, [B, D']
+                        accumulated.addi(weights.transpose().matMul(right.get(range)));
+                        if (size == rows) {
+                            accumulated.addi(rowPart);
+                        } else {
+                            accumulated.set(range, a -> a.add(rowPart));
+                        }
+                    }
+                }
+            }
+
+            NDArray count = validSum.clip(1, Float.MAX_VALUE);
+            loss = lossSum.div(count);
+            validRows = validSum;
+            if (accumulated != null) {
+                NDArray scale = count.mul(tau);
+                gradient = cosine ? accumulated.div(scale) : ncaGradient(accumulated, scale);
+            }
+        }
+
+        /** The flat positions {@code b·(M + 1) + start}, {@code b < size}: the block's diagonal. */
+        private NDIndex diagonal(int start, int size) {
+            return run(start, size);
+        }
+
+        /** {@code count} flat positions {@code first + n·(M + 1)}: one per row of a block. */
+        private NDIndex run(long first, int count) {
+            return new NDIndex().addSliceDim(first, first + (count - 1) * (rows + 1L) + 1, rows + 1L);
+        }
+
+        /**
+         * The loss terms of a labeled block and {@code G_R · V}, given the block's similarities
+         * {@code s}, {@code exps = exp(s − shift)}, their row sums and {@code LSE_A}. Adds {@code Σ
+         * valid_i ℓ_i} to {@code lossSum} and the block's valid rows to {@code validSum}.
+         */
+        private NDArray labeledBlock(
+                NDArray s,
+                NDArray exps,
+                NDArray total,
+                NDArray logSumExp,
+                NDIndex range,
+                int start,
+                int size,
+                NDArray excluded,
+                NDArray lossSum,
+                NDArray validSum) {
+            // [B, M] bool; true on the diagonal too, where s already holds EXCLUDED
+            NDArray positive = ids.get(range).expandDims(1).eq(ids.expandDims(0));
+            if (aggregation == PositiveAggregation.OUTSIDE_LOG) {
+                NDArray positiveMask = positive.toType(type, false);
+                positiveMask.reshape((long) size * rows).set(diagonal(start, size), zero);
+                NDArray positives = positiveMask.sum(new int[] {1}, true); // |P(i)|, [B, 1]
+                NDArray valid = positives.gt(zero).toType(type, false);
+                validSum.addi(valid.sum());
+                NDArray share = valid.div(positives.clip(1, Float.MAX_VALUE)); // valid_i / |P(i)|
+                // ℓ_i = LSE_A s_i − Σ_p s_ip / |P(i)|  (the diagonal's EXCLUDED is multiplied by 0)
+                NDArray positiveSum = s.mul(positiveMask).sum(new int[] {1}, true);
+                lossSum.addi(logSumExp.mul(valid).sub(positiveSum.mul(share)).sum());
+                // G = p ⊙ valid − [j ∈ P(i)] · valid / |P(i)|
+                return withGradient ? exps.mul(valid.div(total)).sub(positiveMask.mul(share)) : null;
+            }
+            // ℓ_i = LSE_A s_i − LSE_P s_i, each shifted by the maximum over its own set; so that
+            // P(i) = A(i) gives exactly 0, as the reference and the autograd path do
+            NDArray positiveS =
+                    NDArrays.where(
+                            positive,
+                            s,
+                            size == block ? excluded : excluded.get(new NDIndex().addSliceDim(0, size)));
+            NDArray positiveShift = positiveS.max(new int[] {1}, true); // EXCLUDED: no positive
+            // (a row with a positive has positiveShift far above EXCLUDED, which −1e29 separates)
+            NDArray valid = positiveShift.gt(constant(-1e29f)).toType(type, false);
+            validSum.addi(valid.sum());
+            NDArray positiveExps = clampedExp(positiveS.sub(positiveShift));
+            NDArray positiveTotal = positiveExps.sum(new int[] {1}, true);
+            // rows without a positive: positiveShift = EXCLUDED, ℓ_i ≈ 1e30 (finite), times 0
+            NDArray rowLoss = logSumExp.sub(positiveTotal.log().add(positiveShift));
+            lossSum.addi(rowLoss.mul(valid).sum());
+            // G = (p − q) ⊙ valid
+            return withGradient
+                    ? exps.mul(valid.div(total)).sub(positiveExps.mul(valid.div(positiveTotal)))
+                    : null;
+        }
+
+        /**
+         * {@code exp(max(x, −60))} for {@code x ≤ 0}. libtorch's vectorised exp leaves its fast path
+         * for arguments below the float32 range (about −87), measured 20–50× slower per element;
+         * masked entries (−1e30) and far negatives would hit it. {@code e^−60 ≈ 9e−27} relative to
+         * the row's largest term (1) is below float64 rounding even summed over 10⁵ entries.
+         */
+        private static NDArray clampedExp(NDArray x) {
+            return x.clip(EXP_FLOOR, 0).exp();
+        }
+
+        /** {@code [M, V − 1]} int64: the columns of row i's positives, {@code (i + k·N) mod M}. */
+        private NDArray positiveColumns() {
+            int images = rows / views;
+            NDArray rowIds =
+                    manager.arange(0f, rows, 1f, DataType.INT64, x.getDevice()).expandDims(1);
+            NDArray offsets =
+                    manager.arange((float) images, rows, images, DataType.INT64, x.getDevice())
+                            .expandDims(0); // N, 2N, …, (V − 1)·N
+            NDArray modulus = manager.full(new Shape(), rows, DataType.INT64, x.getDevice());
+            return rowIds.add(offsets).mod(modulus);
+        }
+
+        /**
+         * NT-Xent's {@code G_R · V = p − T}: subtracts {@code 1/(V − 1)} in place at each row's
+         * positives. Row {@code b} of the block ({@code i = start + b}) has them at columns {@code
+         * (i + k·N) mod M}, flat {@code b·(M + 1) + start + k·N (− M once wrapped)}: two strided
+         * runs per view, no mask. (Subtracting before the products, rather than {@code 2 T ẑ}
+         * after them, keeps float32's cancellation {@code p − 1} per entry, as autograd has it.)
+         */
+        private NDArray ntXentWeights(NDArray p, int start, int size) {
+            int images = rows / views;
+            NDArray flat = p.reshape((long) size * rows);
+            for (int k = 1; k < views; k++) {
+                long offset = (long) k * images;
+                int unwrapped = (int) Math.max(0, Math.min(size, rows - start - offset));
+                long first = start + offset;
+                if (unwrapped > 0) {
+                    flat.set(run(first, unwrapped), entries -> entries.sub(share));
+                }
+                if (unwrapped < size) {
+                    flat.set(
+                            run(unwrapped * (rows + 1L) + first - rows, size - unwrapped),
+                            entries -> entries.sub(share));
+                }
+            }
+            return p;
+        }
+
+        /** {@code dL/dz = (2/τ) [(G + Gᵀ) z − z ⊙ (G + Gᵀ) 1]}, {@code scale = V·τ}. */
+        private NDArray ncaGradient(NDArray accumulated, NDArray scale) {
+            NDArray products = accumulated.get(new NDIndex().addAllDim().addSliceDim(0, dim));
+            NDArray sums = accumulated.get(new NDIndex().addAllDim().addSliceDim(dim + 1, dim + 2));
+            NDArray difference = products.sub(x.mul(sums)); // (G + Gᵀ) z − z ⊙ (G + Gᵀ) 1
+            return difference.add(difference).div(scale);
+        }
+    }
+}

@@ -1,0 +1,371 @@
+package org.suncet.loss;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.suncet.loss.LossTesting.assertRelative;
+import static org.suncet.loss.SupervisedLossContract.assertMessage;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.loss.Loss;
+import java.util.Random;
+import net.jqwik.api.Assume;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.FloatRange;
+import net.jqwik.api.constraints.IntRange;
+
+/**
+ * The fused, row-blocked computation ({@link FusedContrastiveCore}) against the autograd one
+ * ({@link ContrastiveCore}, {@code optFused(false)}) and the double-loop {@link ReferenceLosses}:
+ * same value and gradient for every loss, block size, shape and temperature.
+ */
+class FusedContrastiveCoreTest {
+
+    /** Block sizes under test: one row, three rows (blocks that do not divide M), automatic. */
+    static final int[] BLOCKS = {1, 3, 0};
+
+    static final String[] LABELED = {"SuNCEt", "SupCon", "NCA"};
+
+    static Loss labeledLoss(String name, float tau, boolean fused, int block) {
+        switch (name) {
+            case "SuNCEt":
+                return SuNCEtLoss.builder().optTemperature(tau).optFused(fused).optRowBlock(block).build();
+            case "SupCon":
+                return SupConLoss.builder().optTemperature(tau).optFused(fused).optRowBlock(block).build();
+            case "NCA":
+                return NcaLoss.builder().optTemperature(tau).optFused(fused).optRowBlock(block).build();
+            default:
+                throw new IllegalArgumentException(name);
+        }
+    }
+
+    static double labeledReference(String name, double[][] z, long[] y, double tau) {
+        switch (name) {
+            case "SuNCEt":
+                return ReferenceLosses.suncet(z, y, tau);
+            case "SupCon":
+                return ReferenceLosses.supCon(z, y, tau);
+            default:
+                return ReferenceLosses.nca(z, y, tau);
+        }
+    }
+
+    static double[][] labeledSimilarity(String name, double[][] z, double tau) {
+        return name.equals("NCA")
+                ? ReferenceLosses.negativeSquaredDistance(z, tau)
+                : ReferenceLosses.cosine(z, tau);
+    }
+
+    static NtXentLoss ntXent(float tau, int views, boolean fused, int block) {
+        return NtXentLoss.builder()
+                .optTemperature(tau)
+                .optViewsPerImage(views)
+                .optFused(fused)
+                .optRowBlock(block)
+                .build();
+    }
+
+    static LossTesting.Evaluation evaluate(Loss loss, long[] y, double[][] z, DataType type) {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDList labels = y == null ? null : new NDList(manager.create(y));
+            return LossTesting.evaluate(loss, labels, z, type);
+        }
+    }
+
+    static double largest(double[][] s) {
+        double largest = 0;
+        for (double[] row : s) {
+            for (double v : row) {
+                largest = Math.max(largest, Math.abs(v));
+            }
+        }
+        return largest;
+    }
+
+    @Property(tries = 80)
+    void ntXentEqualsAutogradAndReferenceInFloat64(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 35) int images,
+            @ForAll @IntRange(min = 2, max = 3) int views,
+            @ForAll @IntRange(min = 1, max = 16) int dim,
+            @ForAll @FloatRange(min = 0.05f, max = 2f) float tau,
+            @ForAll @IntRange(min = 0, max = 2) int blockChoice) {
+        Assume.that(images * views <= 70);
+        int block = BLOCKS[blockChoice];
+        double[][] z = LossTesting.gaussian(new Random(seed), images * views, dim, 1);
+        LossTesting.Evaluation fused = evaluate(ntXent(tau, views, true, block), null, z, DataType.FLOAT64);
+        LossTesting.Evaluation autograd =
+                evaluate(ntXent(tau, views, false, 0), null, z, DataType.FLOAT64);
+        String what = "NT-Xent, M = " + z.length + ", V = " + views + ", block " + block;
+        assertRelative(ReferenceLosses.ntXent(z, views, tau), fused.value(), 1e-10, what + " vs reference");
+        assertRelative(autograd.value(), fused.value(), 1e-10, what + " vs autograd");
+        assertRelative(
+                autograd.gradient(), fused.gradient(), 1e-10, gradientFloor(1e-4, tau, z), what + " gradient");
+    }
+
+    /**
+     * The absolute floor of gradient comparisons. Where the true gradient vanishes (one candidate
+     * per row; D = 1 for the cosine losses, where ẑ = ±1 whatever z) both computations return
+     * rounding noise of about eps·|dL/dẑ| / |z_i| ≈ eps / (τ·|z_i|), each in its own order.
+     * {@code scale / (τ · min_i |z_i|)} lets that noise through; with scale 1e-4 in float64 the
+     * comparison at 1e-10 still bounds differences by 1e-14 / (τ · min|z|).
+     */
+    static double gradientFloor(double scale, float tau, double[][] z) {
+        double smallest = Double.POSITIVE_INFINITY;
+        for (double[] row : z) {
+            double norm = 0;
+            for (double v : row) {
+                norm += v * v;
+            }
+            smallest = Math.min(smallest, Math.sqrt(norm));
+        }
+        return scale / (tau * Math.max(smallest, 1e-3));
+    }
+
+    @Property(tries = 120)
+    void labeledLossesEqualAutogradAndReferenceInFloat64(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 0, max = 2) int lossChoice,
+            @ForAll @IntRange(min = 2, max = 70) int rows,
+            @ForAll @IntRange(min = 1, max = 16) int dim,
+            @ForAll @IntRange(min = 1, max = 12) int classes,
+            @ForAll @FloatRange(min = 0.05f, max = 2f) float tau,
+            @ForAll @IntRange(min = 0, max = 2) int blockChoice) {
+        Random random = new Random(seed);
+        double[][] z = LossTesting.gaussian(random, rows, dim, 1);
+        long[] y = LossTesting.labels(random, rows, classes);
+        Assume.that(LossTesting.hasPositive(y));
+        String name = LABELED[lossChoice];
+        int block = BLOCKS[blockChoice];
+        LossTesting.Evaluation fused = evaluate(labeledLoss(name, tau, true, block), y, z, DataType.FLOAT64);
+        LossTesting.Evaluation autograd =
+                evaluate(labeledLoss(name, tau, false, 0), y, z, DataType.FLOAT64);
+        String what = name + ", M = " + rows + ", block " + block;
+        assertRelative(labeledReference(name, z, y, tau), fused.value(), 1e-10, what + " vs reference");
+        assertRelative(autograd.value(), fused.value(), 1e-10, what + " vs autograd");
+        assertRelative(
+                autograd.gradient(), fused.gradient(), 1e-10, gradientFloor(1e-4, tau, z), what + " gradient");
+    }
+
+    @Property(tries = 60)
+    void float32IsCloseToTheExactValueAndGradient(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 0, max = 3) int lossChoice,
+            @ForAll @IntRange(min = 2, max = 70) int rows,
+            @ForAll @IntRange(min = 1, max = 16) int dim,
+            @ForAll @FloatRange(min = 0.05f, max = 2f) float tau,
+            @ForAll @IntRange(min = 0, max = 2) int blockChoice) {
+        Random random = new Random(seed);
+        int block = BLOCKS[blockChoice];
+        double[][] z;
+        long[] y;
+        Loss single;
+        Loss exact;
+        double[][] s;
+        if (lossChoice == 3) {
+            int images = Math.max(1, rows / 2);
+            z = LossTesting.gaussian(random, 2 * images, dim, 1);
+            y = null;
+            single = ntXent(tau, 2, true, block);
+            exact = ntXent(tau, 2, false, 0);
+            s = ReferenceLosses.cosine(z, tau);
+        } else {
+            String name = LABELED[lossChoice];
+            z = LossTesting.gaussian(random, rows, dim, 1);
+            y = LossTesting.labels(random, rows, 4);
+            Assume.that(LossTesting.hasPositive(y));
+            single = labeledLoss(name, tau, true, block);
+            exact = labeledLoss(name, tau, false, 0);
+            s = labeledSimilarity(name, z, tau);
+        }
+        LossTesting.Evaluation fused = evaluate(single, y, z, DataType.FLOAT32);
+        LossTesting.Evaluation reference = evaluate(exact, y, z, DataType.FLOAT64);
+        double tolerance = 1e-4 * Math.abs(reference.value()) + 1e-6 * largest(s);
+        assertTrue(
+                Math.abs(fused.value() - reference.value()) <= tolerance,
+                "float32 " + fused.value() + " vs " + reference.value() + ", tolerance " + tolerance);
+        // float32 rounds s_ij to about 6e-8·|s_ij|; where the gradient vanishes (D = 1) that
+        // rounding is all there is (see gradientFloor)
+        assertRelative(
+                reference.gradient(),
+                fused.gradient(),
+                1e-4 + 3e-6 * largest(s),
+                1e-3 + gradientFloor(1e-2, tau, z),
+                "float32 gradient");
+    }
+
+    @Property(tries = 20)
+    void finiteDifferencesAgreeForEveryBlockSize(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 0, max = 3) int lossChoice,
+            @ForAll @IntRange(min = 0, max = 2) int blockChoice) {
+        Random random = new Random(seed);
+        int block = BLOCKS[blockChoice];
+        float tau = 0.3f;
+        if (lossChoice == 3) {
+            double[][] z = LossTesting.gaussian(random, 9, 3, 1);
+            LossTesting.Evaluation fused = evaluate(ntXent(tau, 3, true, block), null, z, DataType.FLOAT64);
+            double[][] numeric =
+                    ReferenceLosses.numericGradient(x -> ReferenceLosses.ntXent(x, 3, tau), z, 1e-4);
+            assertRelative(numeric, fused.gradient(), 1e-6, "NT-Xent vs finite differences");
+        } else {
+            String name = LABELED[lossChoice];
+            double[][] z = LossTesting.gaussian(random, 11, 4, 1);
+            long[] y = {0, 1, 2, 0, 1, 2, 0, 1, 3, 3, 4}; // row 10 has no positive
+            LossTesting.Evaluation fused = evaluate(labeledLoss(name, tau, true, block), y, z, DataType.FLOAT64);
+            double[][] numeric =
+                    ReferenceLosses.numericGradient(x -> labeledReference(name, x, y, tau), z, 1e-4);
+            assertRelative(numeric, fused.gradient(), 1e-6, name + " vs finite differences");
+        }
+    }
+
+    @Property(tries = 24)
+    void stableAtLowTemperatureWithHugeEmbeddingsInFloat32(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 0, max = 3) int lossChoice,
+            @ForAll @IntRange(min = 2, max = 64) int rows,
+            @ForAll @IntRange(min = 1, max = 16) int dim,
+            @ForAll @IntRange(min = 0, max = 2) int blockChoice) {
+        Random random = new Random(seed);
+        int block = BLOCKS[blockChoice];
+        LossTesting.Evaluation result;
+        if (lossChoice == 3) {
+            double[][] z = LossTesting.gaussian(random, 2 * Math.max(1, rows / 2), dim, 1e4 / 3);
+            result = evaluate(ntXent(0.01f, 2, true, block), null, z, DataType.FLOAT32);
+        } else {
+            double[][] z = LossTesting.gaussian(random, rows, dim, 1e4 / 3);
+            long[] y = LossTesting.labels(random, rows, 3);
+            Assume.that(LossTesting.hasPositive(y));
+            result = evaluate(labeledLoss(LABELED[lossChoice], 0.01f, true, block), y, z, DataType.FLOAT32);
+        }
+        assertTrue(Double.isFinite(result.value()), "loss " + result.value());
+        assertTrue(LossTesting.allFinite(result.gradient()), "gradient has NaN or Inf");
+    }
+
+    /** Outside a gradient collector only the loss is computed; it is the same value. */
+    @Example
+    void withoutGradientRecordingTheValueIsTheSame() {
+        Random random = new Random(17);
+        double[][] z = LossTesting.gaussian(random, 12, 5, 1);
+        long[] y = {0, 1, 2, 0, 1, 2, 0, 1, 2, 5, 5, 6};
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray predictions = LossTesting.matrix(manager, z, DataType.FLOAT64);
+            predictions.setRequiresGradient(true); // a leaf asking for a gradient, nothing records
+            assertFalse(FusedContrastiveCore.recordsGradient(predictions));
+            NDList labels = new NDList(manager.create(y));
+            for (String name : LABELED) {
+                double value =
+                        LossTesting.scalar(labeledLoss(name, 0.4f, true, 5).evaluate(labels, new NDList(predictions)));
+                assertRelative(labeledReference(name, z, y, 0.4f), value, 1e-12, name);
+            }
+            double value = LossTesting.scalar(ntXent(0.4f, 3, true, 5).evaluate(null, new NDList(predictions)));
+            assertRelative(ReferenceLosses.ntXent(z, 3, 0.4f), value, 1e-12, "NT-Xent");
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                assertTrue(FusedContrastiveCore.recordsGradient(predictions));
+            }
+        }
+    }
+
+    /**
+     * The count of open arrays after 100 forward + backward passes equals that after 1. Each step
+     * runs in its own sub-manager, as a training step does: DJL's {@code backward} leaves a ones
+     * array of the loss's shape in the loss's manager.
+     */
+    @Example
+    void nativeMemoryStaysFlat() {
+        Loss[] losses = {
+            ntXent(0.2f, 2, true, 3),
+            labeledLoss("SuNCEt", 0.2f, true, 3),
+            labeledLoss("SupCon", 0.2f, true, 0),
+            labeledLoss("NCA", 0.7f, true, 4)
+        };
+        for (Loss loss : losses) {
+            try (NDManager manager = NDManager.newBaseManager()) {
+                NDArray z = manager.randomNormal(new Shape(10, 4));
+                z.setRequiresGradient(true);
+                NDList labels = new NDList(manager.create(new long[] {0, 1, 2, 3, 4, 0, 1, 2, 3, 4}));
+                int afterOne = -1;
+                for (int step = 1; step <= 100; step++) {
+                    try (NDManager stepManager = manager.newSubManager();
+                            GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                        NDArray value = loss.evaluate(labels, new NDList(z));
+                        value.attach(stepManager);
+                        collector.backward(value);
+                    }
+                    if (step == 1) {
+                        afterOne = manager.getManagedArrays().size();
+                    }
+                }
+                assertEquals(afterOne, manager.getManagedArrays().size(), loss.getName());
+            }
+        }
+    }
+
+    @Example
+    void halfPrecisionIsComputedInFloat32AndReturnedInHalf() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray half = manager.randomNormal(new Shape(8, 4)).toType(DataType.FLOAT16, false);
+            NDList labels = new NDList(manager.create(new long[] {0, 1, 0, 1, 2, 2, 3, 3}));
+            Loss[] losses = {ntXent(0.5f, 2, true, 3), labeledLoss("NCA", 1f, true, 3)};
+            for (Loss loss : losses) {
+                NDArray value = loss.evaluate(labels, new NDList(half));
+                assertEquals(DataType.FLOAT16, value.getDataType());
+                double expected =
+                        LossTesting.scalar(
+                                loss.evaluate(labels, new NDList(half.toType(DataType.FLOAT32, false))));
+                assertRelative(expected, LossTesting.scalar(value), 1e-3, loss.getName() + " in float16");
+            }
+        }
+    }
+
+    @Example
+    void theDefaultIsFusedWithAutomaticBlocksAndBadBlocksAreRejected() {
+        NtXentLoss loss = NtXentLoss.builder().build();
+        assertTrue(loss.isFused());
+        assertEquals(0, loss.getRowBlock());
+        assertFalse(SupConLoss.builder().optFused(false).build().isFused());
+        assertEquals(7, NcaLoss.builder().optRowBlock(7).build().getRowBlock());
+        assertMessage("rowBlock", () -> NtXentLoss.builder().optRowBlock(-1).build());
+        assertMessage("rowBlock", () -> SuNCEtLoss.builder().optRowBlock(-3).build());
+        assertMessage("rowBlock", () -> FusedContrastiveCore.rowBlock(10, 4, -1));
+    }
+
+    /**
+     * The largest temporary of the fused path is one {@code B × M} block: the chooser keeps it near
+     * 2 MiB (at least 64 rows, at most M) for every M up to 2N = 32768 and beyond, so 32768 rows of
+     * float32 use 8 MiB blocks instead of a 4 GiB matrix.
+     */
+    @Example
+    void automaticBlocksAreSmallAndCoverEveryRow() {
+        assertEquals(256, FusedContrastiveCore.rowBlock(256, 4, 0)); // one block, 256 KiB
+        assertEquals(512, FusedContrastiveCore.rowBlock(1024, 4, 0)); // 2 MiB
+        assertEquals(128, FusedContrastiveCore.rowBlock(4096, 4, 0)); // 2 MiB
+        assertEquals(64, FusedContrastiveCore.rowBlock(8192, 4, 0)); // 2 MiB
+        assertEquals(64, FusedContrastiveCore.rowBlock(32768, 4, 0)); // 8 MiB
+        assertEquals(64, FusedContrastiveCore.rowBlock(4096, 8, 0)); // float64: 2 MiB
+        assertEquals(2, FusedContrastiveCore.rowBlock(2, 4, 0));
+        assertEquals(3, FusedContrastiveCore.rowBlock(70, 8, 3));
+        assertEquals(70, FusedContrastiveCore.rowBlock(70, 8, 1000));
+        for (long rows = 1; rows <= 1L << 20; rows = rows * 3 / 2 + 1) {
+            for (int bytes : new int[] {4, 8}) {
+                int block = FusedContrastiveCore.rowBlock(rows, bytes, 0);
+                assertTrue(block >= 1 && block <= rows, "B = " + block + " for M = " + rows);
+                long blockBytes = block * rows * bytes;
+                assertTrue(
+                        blockBytes <= Math.max(FusedContrastiveCore.TARGET_BLOCK_BYTES, 64 * rows * bytes),
+                        "block of " + blockBytes + " bytes at M = " + rows);
+                if (rows >= 4096) {
+                    assertTrue(block <= rows / 32, "no M × M matrix at M = " + rows);
+                }
+            }
+        }
+    }
+}
