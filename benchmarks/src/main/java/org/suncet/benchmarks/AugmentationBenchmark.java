@@ -26,9 +26,12 @@ import org.suncet.augment.ViewKey;
 /**
  * Two-view SimCLR augmentation throughput in images per second (each image gives two views), per image
  * ({@code SimClrAugmentation.transform(image, key)} twice per image) and batched
- * ({@code MultiViewTransform.transformBatch} on {@code [B, 3, H, W]}), at 32 px (CIFAR preset on 32 px
- * inputs), 96 px (ImageNet preset on 96 px inputs, STL-10-like) and 224 px (ImageNet preset on 256 px
- * inputs). Run with {@code -Dai.djl.pytorch.num_threads=N}; the setup prints the thread count.
+ * ({@code MultiViewTransform.transformBatch} on {@code [B, 3, H, W]}: both views in one batched pass),
+ * at 32 px (CIFAR preset on 32 px inputs), 96 px (ImageNet preset on 96 px inputs, STL-10-like) and
+ * 224 px (ImageNet preset on 256 px inputs). Run with {@code -Dai.djl.pytorch.num_threads=N}; the setup
+ * prints the thread count. The torchvision twin is {@code benchmarks/peer/peer.py augment}. One batched
+ * call at 224 px takes about 0.3-0.6 s, so short runs ({@code -w 2 -r 3}) see few calls and a JIT that
+ * is still compiling on a small machine: prefer longer warm-up there.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

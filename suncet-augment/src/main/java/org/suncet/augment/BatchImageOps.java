@@ -1,15 +1,13 @@
 package org.suncet.augment;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import java.util.function.BiFunction;
 
 /**
  * The ops of {@link ImageOps} on a batch {@code [B, C, H, W]} with one parameter per sample, computed
- * with tensor ops only: the parameters travel to the device once as small arrays ({@code [B, 1, 1, 1]}
- * factors, {@code [B, 4]} boxes) and every sample is processed by the same kernels, so results equal
- * {@link ImageOps} applied image by image up to float rounding (the tests hold them to 1e-5).
+ * with tensor ops only: the parameters travel to the device once as small arrays (per-sample channel
+ * matrices, crop tables, blur band matrices) and every sample is processed by the same kernels, so
+ * results equal {@link ImageOps} applied image by image up to float rounding (the tests hold them to
+ * 1e-5).
  *
  * <p>Formulas, the paper and one-channel behaviour are those of {@link ImageOps}. Bad input gets an
  * {@link IllegalArgumentException}: a batch that is not {@code [B, C, H, W]} float32 with C = 1 or 3, a
@@ -38,17 +36,15 @@ public final class BatchImageOps {
         if (flips != null) {
             ImageChecks.requireOnePerSample(batch, flips.length, "flips");
         }
-        float[] table = new float[4 * boxes.length];
+        int[] sources = new int[boxes.length];
         for (int i = 0; i < boxes.length; i++) {
             boxes[i].requireInside(batch.getShape().get(2), batch.getShape().get(3));
-            table[4 * i] = boxes[i].top();
-            table[4 * i + 1] = boxes[i].left();
-            table[4 * i + 2] = boxes[i].height();
-            table[4 * i + 3] = boxes[i].width();
+            sources[i] = i;
         }
-        return Scoped.compute(scope -> BilinearSampler.sample(batch,
-                scope.create(table, new Shape(boxes.length, 4)),
-                flips == null ? null : scope.create(mask(flips)), outHeight, outWidth), batch);
+        CropBox[] table = boxes.clone();
+        boolean[] flipped = flips == null ? null : flips.clone();
+        return Scoped.compute(scope -> BilinearSampler.sample(scope, batch, sources, table, flipped, outHeight,
+                outWidth), batch);
     }
 
     /**
@@ -92,8 +88,13 @@ public final class BatchImageOps {
      * @return the adjusted batch
      */
     public static NDArray adjustHue(NDArray batch, double[] deltas) {
-        return perSample(batch, deltas, "hue delta", (x, d) -> x.getShape().get(1) == 1 ? x.duplicate()
-                : HueRotation.rotate(x, d));
+        ImageChecks.requireBatch(batch, "batch");
+        ImageChecks.requireOnePerSample(batch, deltas.length, "hue deltas");
+        for (double delta : deltas) {
+            ImageChecks.requireHue(delta, "hue delta");
+        }
+        return Scoped.compute(scope -> batch.getShape().get(1) == 1 ? batch.duplicate()
+                : HueRotation.rotate(scope, batch, toFloat(deltas)), batch);
     }
 
     /**
@@ -111,42 +112,23 @@ public final class BatchImageOps {
         for (double sigma : sigmas) {
             ImageChecks.requireSigma(sigma, "sigma");
         }
-        return Scoped.compute(scope -> GaussianBlurKernel.blur(scope, batch,
-                GaussianBlurKernel.kernels(scope, scope.create(toFloat(sigmas)), null, kernelSize)),
-                batch);
+        double[] copy = sigmas.clone();
+        return Scoped.compute(scope -> GaussianBlurKernel.blur(scope, batch, copy, kernelSize), batch);
     }
 
-    private static NDArray perSample(NDArray batch, double[] factors, String name,
-            BiFunction<NDArray, NDArray, NDArray> op) {
+    private static NDArray perSample(NDArray batch, double[] factors, String name, ImageOps.FactorOp op) {
         ImageChecks.requireBatch(batch, "batch");
         ImageChecks.requireOnePerSample(batch, factors.length, name + "s");
         for (double factor : factors) {
-            if (name.startsWith("hue")) {
-                ImageChecks.requireHue(factor, name);
-            } else {
-                ImageChecks.requireNonNegative(factor, name);
-            }
+            ImageChecks.requireNonNegative(factor, name);
         }
-        return Scoped.compute(scope -> op.apply(batch, factorColumn(scope, toFloat(factors))), batch);
-    }
-
-    /** {@code [B]} values as a {@code [B, 1, 1, 1]} array on the scope's device. */
-    static NDArray factorColumn(NDManager scope, float[] values) {
-        return scope.create(values, new Shape(values.length, 1, 1, 1));
+        return Scoped.compute(scope -> op.apply(scope, batch, toFloat(factors)), batch);
     }
 
     static float[] toFloat(double[] values) {
         float[] out = new float[values.length];
         for (int i = 0; i < values.length; i++) {
             out[i] = (float) values[i];
-        }
-        return out;
-    }
-
-    static float[] mask(boolean[] flags) {
-        float[] out = new float[flags.length];
-        for (int i = 0; i < flags.length; i++) {
-            out[i] = flags[i] ? 1f : 0f;
         }
         return out;
     }

@@ -2,14 +2,14 @@ package org.suncet.augment;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
 
 /**
  * Crop-then-resize by bilinear sampling with {@code align_corners = false} and no antialias, the rule
  * of PyTorch's {@code interpolate(mode="bilinear")} applied to the cropped box (what torchvision's
- * {@code resized_crop} does on float tensors), computed with gathers so that every sample of a batch
- * can have its own box and an optional horizontal flip.
+ * {@code resized_crop} does on float tensors), for any number of output rows each with its own source
+ * sample, box and optional horizontal flip.
  *
  * <p>Along one axis, for a box of {@code size} input pixels starting at {@code start} and an output of
  * {@code n} pixels, output pixel {@code d} reads
@@ -19,75 +19,125 @@ import ai.djl.ndarray.types.Shape;
  *   w1 = clamp(s - i0, 0, 1),      w0 = 1 - w1
  *   out[d] = w0 * in[start + i0] + w1 * in[start + i1]
  * </pre>
- * computed in float32 on the device. A flipped sample reads its column indices and weights in reverse
- * order, which equals flipping the resized crop.
+ * in float32 arithmetic. These small tables are computed on the host; the image work is two passes of
+ * whole-row copies ({@code index_select}, through DJL's embedding op) and in-place blends, first along
+ * the height on the batch viewed as rows {@code [N * C * H, W]}, then along the width on the transposed
+ * result, which is transposed back at the end. A flipped row reads its column table in reverse, which
+ * equals flipping the resized crop bit for bit.
  */
 final class BilinearSampler {
 
     private BilinearSampler() {}
 
     /**
-     * Samples per-sample boxes from a batch.
+     * Samples one output row per entry of {@code sources}.
      *
-     * @param batch {@code [B, C, H, W]} float32
-     * @param boxes {@code [B or 1, 4]} float32 rows {@code (top, left, height, width)}, already checked
-     *     to lie inside the image
-     * @param flips {@code [B or 1]} float32 of 0/1, or null for no flip
-     * @return {@code [B, C, outHeight, outWidth]}, clamped to [0, 1]
+     * @param scope manager of the temporaries (the result too)
+     * @param batch {@code [N, C, H, W]} float32
+     * @param sources the source sample of each output row, in {@code [0, N)}
+     * @param boxes the box of each output row, already checked to lie inside the image
+     * @param flips a flag per output row, or null for no flip
+     * @param outHeight output height
+     * @param outWidth output width
+     * @return {@code [sources.length, C, outHeight, outWidth]}, clamped to [0, 1]
      */
-    static NDArray sample(NDArray batch, NDArray boxes, NDArray flips, long outHeight, long outWidth) {
-        NDArray[] inputs = flips == null ? new NDArray[] {batch, boxes} : new NDArray[] {batch, boxes, flips};
-        return Scoped.compute(scope -> {
-            Shape shape = batch.getShape();
-            long samples = shape.get(0);
-            long channels = shape.get(1);
-            long width = shape.get(3);
-            // Rows: [B or 1, outH] indices and weights.
-            NDArray[] rows = axis(scope, boxes.get(":, 0"), boxes.get(":, 2"), outHeight);
-            // Columns: [B or 1, outW], reversed for flipped samples.
-            NDArray[] cols = axis(scope, boxes.get(":, 1"), boxes.get(":, 3"), outWidth);
-            if (flips != null) {
-                NDArray flip = flips.reshape(-1, 1);
-                NDArray keep = flip.neg().add(1f);
-                for (int i = 0; i < cols.length; i++) {
-                    cols[i] = cols[i].flip(1).mul(flip).add(cols[i].mul(keep));
+    static NDArray sample(NDManager scope, NDArray batch, int[] sources, CropBox[] boxes, boolean[] flips,
+            long outHeight, long outWidth) {
+        Shape shape = batch.getShape();
+        long samples = shape.get(0);
+        int channels = (int) shape.get(1);
+        long height = shape.get(2);
+        long width = shape.get(3);
+        int rows = sources.length;
+        int oh = (int) outHeight;
+        int ow = (int) outWidth;
+        long[] rowIndex0 = new long[rows * channels * oh];
+        long[] rowIndex1 = new long[rowIndex0.length];
+        float[] rowWeight0 = new float[rows * oh];
+        float[] rowWeight1 = new float[rowWeight0.length];
+        long[] colIndex0 = new long[rows * channels * ow];
+        long[] colIndex1 = new long[colIndex0.length];
+        float[] colWeight0 = new float[rows * ow];
+        float[] colWeight1 = new float[colWeight0.length];
+        int[] index0 = new int[Math.max(oh, ow)];
+        int[] index1 = new int[index0.length];
+        float[] weight0 = new float[index0.length];
+        float[] weight1 = new float[index0.length];
+        for (int r = 0; r < rows; r++) {
+            CropBox box = boxes[r];
+            axis(box.height(), oh, index0, index1, weight0, weight1);
+            System.arraycopy(weight0, 0, rowWeight0, r * oh, oh);
+            System.arraycopy(weight1, 0, rowWeight1, r * oh, oh);
+            for (int c = 0; c < channels; c++) {
+                // image row of the batch viewed as [N * C * H, W]
+                long base = ((long) sources[r] * channels + c) * height + box.top();
+                for (int d = 0; d < oh; d++) {
+                    rowIndex0[(r * channels + c) * oh + d] = base + index0[d];
+                    rowIndex1[(r * channels + c) * oh + d] = base + index1[d];
                 }
             }
-            // [B, C, H, W] -> [B, C, outH, W]
-            Shape rowShape = new Shape(samples, channels, outHeight, width);
-            NDArray top = gather(batch, rows[0].reshape(-1, 1, outHeight, 1), rowShape, 2);
-            NDArray bottom = gather(batch, rows[1].reshape(-1, 1, outHeight, 1), rowShape, 2);
-            NDArray mixed = top.mul(rows[2].reshape(-1, 1, outHeight, 1))
-                    .add(bottom.mul(rows[3].reshape(-1, 1, outHeight, 1)));
-            // [B, C, outH, W] -> [B, C, outH, outW]
-            Shape colShape = new Shape(samples, channels, outHeight, outWidth);
-            NDArray left = gather(mixed, cols[0].reshape(-1, 1, 1, outWidth), colShape, 3);
-            NDArray right = gather(mixed, cols[1].reshape(-1, 1, 1, outWidth), colShape, 3);
-            return left.mul(cols[2].reshape(-1, 1, 1, outWidth))
-                    .add(right.mul(cols[3].reshape(-1, 1, 1, outWidth)))
-                    .clip(0f, 1f);
-        }, inputs);
+            boolean flip = flips != null && flips[r];
+            axis(box.width(), ow, index0, index1, weight0, weight1);
+            for (int d = 0; d < ow; d++) {
+                int from = flip ? ow - 1 - d : d;
+                colWeight0[r * ow + d] = weight0[from];
+                colWeight1[r * ow + d] = weight1[from];
+                for (int c = 0; c < channels; c++) {
+                    // column of the height-resampled rows viewed as [rows * C * W, outH]
+                    long base = ((long) r * channels + c) * width + box.left();
+                    colIndex0[(r * channels + c) * ow + d] = base + index0[from];
+                    colIndex1[(r * channels + c) * ow + d] = base + index1[from];
+                }
+            }
+        }
+        // [N * C * H, W] -> [rows, C, outH, W]
+        NDArray tall = blend(scope, batch.reshape(samples * channels * height, width), rowIndex0, rowIndex1,
+                rowWeight0, rowWeight1, new Shape(rows, channels, oh, width), new Shape(rows, 1, oh, 1));
+        // [rows, C, outH, W] -> [rows, C, W, outH] -> [rows * C * W, outH]: columns as rows
+        NDArray columns = tall.transpose(0, 1, 3, 2).reshape((long) rows * channels * width, oh);
+        // -> [rows, C, outW, outH] -> [rows, C, outH, outW]
+        NDArray out = blend(scope, columns, colIndex0, colIndex1, colWeight0, colWeight1,
+                new Shape(rows, channels, ow, oh), new Shape(rows, 1, ow, 1));
+        // (merging the last two axes forces the contiguous copy; a same-shape reshape would be a view)
+        return out.clip(0f, 1f).transpose(0, 1, 3, 2).reshape(rows, channels, (long) oh * ow)
+                .reshape(rows, channels, oh, ow);
     }
 
-    private static NDArray gather(NDArray source, NDArray index, Shape shape, int axis) {
-        return source.gather(index.toType(DataType.INT64, false).broadcast(shape), axis);
+    /** {@code w0 * table[index0] + w1 * table[index1]} over whole rows of the 2-D {@code table}. */
+    private static NDArray blend(NDManager scope, NDArray table, long[] index0, long[] index1, float[] weight0,
+            float[] weight1, Shape shape, Shape weightShape) {
+        NDArray first = selectRows(table, scope.create(index0)).reshape(shape);
+        first.muli(scope.create(weight0, weightShape));
+        NDArray second = selectRows(table, scope.create(index1)).reshape(shape);
+        second.muli(scope.create(weight1, weightShape));
+        return first.addi(second);
     }
 
     /**
-     * Index and weight tables of one axis: {@code {start + i0, start + i1, w0, w1}}, each
-     * {@code [B or 1, n]} float32 (indices are exact small integers).
+     * {@code table[index]} for a 2-D {@code table} and 1-D int64 {@code index}: PyTorch's
+     * {@code index_select(0, index)} (whole-row copies), which is what the embedding op runs; about
+     * 2.5 times faster than advanced indexing on the CPU.
      */
-    private static NDArray[] axis(NDManager scope, NDArray start, NDArray size, long n) {
-        NDArray begin = start.reshape(-1, 1);
-        NDArray length = size.reshape(-1, 1);
-        NDArray dest = scope.arange(0f, (float) n, 1f, DataType.FLOAT32).reshape(1, n);
-        NDArray scale = length.div((float) n);
-        NDArray source = dest.add(0.5f).mul(scale).sub(0.5f).maximum(0f);
-        NDArray last = length.sub(1f);
-        NDArray i0 = source.floor().minimum(last);
-        NDArray w1 = source.sub(i0).clip(0f, 1f);
-        NDArray i1 = i0.add(i0.lt(last).toType(DataType.FLOAT32, false));
-        NDArray w0 = w1.neg().add(1f);
-        return new NDArray[] {i0.add(begin), i1.add(begin), w0, w1};
+    static NDArray selectRows(NDArray table, NDArray index) {
+        return table.getNDArrayInternal().embedding(index, table, SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    /**
+     * The index and weight tables of one axis for a box of {@code size} pixels and {@code n} outputs,
+     * relative to the box start, in the float32 arithmetic of PyTorch's kernel.
+     */
+    static void axis(long size, int n, int[] index0, int[] index1, float[] weight0, float[] weight1) {
+        float length = size;
+        float scale = length / (float) n;
+        float last = length - 1f;
+        for (int d = 0; d < n; d++) {
+            float source = Math.max(((float) d + 0.5f) * scale - 0.5f, 0f);
+            float i0 = Math.min((float) Math.floor(source), last);
+            float w1 = Math.min(Math.max(source - i0, 0f), 1f);
+            index0[d] = (int) i0;
+            index1[d] = (int) i0 + (i0 < last ? 1 : 0);
+            weight0[d] = 1f - w1;
+            weight1[d] = w1;
+        }
     }
 }

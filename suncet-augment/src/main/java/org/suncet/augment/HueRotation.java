@@ -1,74 +1,75 @@
 package org.suncet.augment;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 
 /**
- * Hue shift through HSV, following torchvision's {@code _rgb2hsv} / {@code _hsv2rgb} on float tensors:
+ * Hue shift as torchvision's {@code adjust_hue} on float tensors (RGB to HSV, {@code h = (h + delta)
+ * mod 1}, HSV to RGB), computed in a closed form with few passes over the image.
+ *
+ * <p>A hue shift keeps each pixel's largest and smallest channel, {@code v = max(R, G, B)} and
+ * {@code m = min(R, G, B)}, so with {@code c = v - m} the round trip is
  * <pre>
- *   v = max(R, G, B),  c = v - min(R, G, B),  s = c / v  (0 when c = 0)
- *   h = ((v = R) (B' - G') + (v = G, v != R) (2 + R' - B') + (v != G, v != R) (4 + G' - R')) / 6 mod 1
- *       with X' = (v - X) / c  (c replaced by 1 when c = 0)
- *   h &lt;- (h + delta) mod 1
- *   i = floor(6h) mod 6,  f = 6h - floor(6h)
- *   p = clamp(v (1 - s)),  q = clamp(v (1 - s f)),  t = clamp(v (1 - s (1 - f)))
- *   (R, G, B) = (v,t,p) (q,v,p) (p,v,t) (p,q,v) (t,p,v) (v,p,q)  for i = 0..5
+ *   6h = (G - B) / c          if v = R
+ *        2 + (B - R) / c      if v = G, v != R
+ *        4 + (R - G) / c      otherwise          (in [-1, 5]; 0 when c = 0)
+ *   out_k = m + c * clamp(|((n_k + 6h + 6 delta + 1) mod 6) - 3| - 1, 0, 1),   n = (5, 3, 1) for (R, G, B)
  * </pre>
- * Works on {@code [B, 3, H, W]} with {@code delta} shaped {@code [B or 1, 1, 1, 1]}.
+ * which is HSV-to-RGB's {@code v - v s max(0, min(K, 4 - K, 1))} with {@code K = (n + 6h') mod 6},
+ * {@code v s = c}. The per-row, per-channel constant {@code S_k = n_k + 1 + 6 delta}, reduced mod 6 into
+ * [-5, 1), is computed on the host, so {@code u = 6h + S_k} lies in [-6, 6) and the periodic triangle
+ * needs no {@code mod}: {@code |(u mod 6) - 3| = ||u| - 3|} there. The branch is chosen with 0/1 masks (R before
+ * G before B, as torchvision), not {@code where}. Results agree with torchvision to float rounding
+ * (a few 1e-7), lie in [0, 1] for inputs in [0, 1], and use only element-wise ops, so every pixel's
+ * result does not depend on the batch it is in.
  */
 final class HueRotation {
 
+    /** {@code n_k} of HSV-to-RGB for R, G, B. */
+    private static final int[] OFFSETS = {5, 3, 1};
+
     private HueRotation() {}
 
-    static NDArray rotate(NDArray image, NDArray delta) {
-        NDArray red = image.get(":, 0:1");
-        NDArray green = image.get(":, 1:2");
-        NDArray blue = image.get(":, 2:3");
-        NDArray value = image.max(new int[] {1}, true);
-        NDArray minimum = image.min(new int[] {1}, true);
-        NDArray chroma = value.sub(minimum);
-        NDArray flat = value.eq(minimum);
-        NDArray ones = value.onesLike();
-        NDArray saturation = chroma.div(NDArrays.where(flat, ones, value));
-        NDArray divisor = NDArrays.where(flat, ones, chroma);
-        NDArray rc = value.sub(red).div(divisor);
-        NDArray gc = value.sub(green).div(divisor);
-        NDArray bc = value.sub(blue).div(divisor);
-        NDArray isRed = value.eq(red);
-        NDArray isGreen = value.eq(green).logicalAnd(isRed.logicalNot());
-        NDArray isBlue = value.neq(green).logicalAnd(isRed.logicalNot());
-        NDArray hue = asFloat(isRed).mul(bc.sub(gc))
-                .add(asFloat(isGreen).mul(rc.add(2f).sub(bc)))
-                .add(asFloat(isBlue).mul(gc.add(4f).sub(rc)));
-        hue = hue.div(6f).add(1f).mod(1f);
-        hue = hue.add(delta).mod(1f);
-        return toRgb(hue, saturation, value);
-    }
-
-    private static NDArray toRgb(NDArray hue, NDArray saturation, NDArray value) {
-        NDArray scaled = hue.mul(6f);
-        NDArray sector = scaled.floor();
-        NDArray fraction = scaled.sub(sector);
-        sector = sector.mod(6f);
-        NDArray p = value.mul(saturation.neg().add(1f)).clip(0f, 1f);
-        NDArray q = value.mul(saturation.mul(fraction).neg().add(1f)).clip(0f, 1f);
-        NDArray t = value.mul(saturation.mul(fraction.neg().add(1f)).neg().add(1f)).clip(0f, 1f);
-        NDArray[] in = new NDArray[6];
-        for (int i = 0; i < 6; i++) {
-            in[i] = asFloat(sector.eq((float) i));
+    /**
+     * Shifts the hue of {@code [B, 3, H, W]} images.
+     *
+     * @param scope manager of the temporaries
+     * @param image {@code [B, 3, H, W]} float32 in [0, 1]
+     * @param deltas one shift in [-0.5, 0.5] per image, or one for all
+     * @return the shifted images
+     */
+    static NDArray rotate(NDManager scope, NDArray image, float[] deltas) {
+        float[] shifts = new float[3 * deltas.length];
+        for (int i = 0; i < deltas.length; i++) {
+            for (int k = 0; k < 3; k++) {
+                // n_k + 1 + 6 delta, reduced mod 6 into [-5, 1)
+                double t = OFFSETS[k] + 1 + 6.0 * deltas[i] + 5;
+                t -= 6 * Math.floor(t / 6);
+                shifts[3 * i + k] = (float) (t - 5);
+            }
         }
-        NDArray red = value.mul(in[0].add(in[5])).add(q.mul(in[1])).add(p.mul(in[2].add(in[3])))
-                .add(t.mul(in[4]));
-        NDArray green = t.mul(in[0]).add(value.mul(in[1].add(in[2]))).add(q.mul(in[3]))
-                .add(p.mul(in[4].add(in[5])));
-        NDArray blue = p.mul(in[0].add(in[1])).add(t.mul(in[2])).add(value.mul(in[3].add(in[4])))
-                .add(q.mul(in[5]));
-        return NDArrays.concat(new NDList(red, green, blue), 1).clip(0f, 1f);
-    }
-
-    private static NDArray asFloat(NDArray mask) {
-        return mask.toType(DataType.FLOAT32, false);
+        NDList channels = image.split(3, 1);
+        NDArray red = channels.get(0);
+        NDArray green = channels.get(1);
+        NDArray blue = channels.get(2);
+        NDArray value = red.maximum(green).maximum(blue);
+        NDArray minimum = red.minimum(green).minimum(blue);
+        NDArray chroma = value.sub(minimum);
+        NDArray twice = chroma.add(chroma);
+        // 6h * c of the blue branch, then of the green branch where v = G: 4c + R - G, 2c + B - R
+        NDArray blueBranch = red.sub(green).addi(twice).addi(twice);
+        NDArray hue = blue.sub(red).addi(twice).subi(blueBranch);
+        hue.muli(value.eq(green).toType(DataType.FLOAT32, false)).addi(blueBranch);
+        // the red branch where v = R: G - B
+        NDArray red6h = green.sub(blue).subi(hue);
+        red6h.muli(value.eq(red).toType(DataType.FLOAT32, false)).addi(hue);
+        red6h.divi(chroma.maximum(Float.MIN_NORMAL));
+        // [B, 1, H, W] + [B or 1, 3, 1, 1] -> [B, 3, H, W]
+        NDArray u = red6h.add(scope.create(shifts, new Shape(deltas.length, 3, 1, 1)));
+        NDArray triangle = u.abs().subi(3f).abs().subi(1f);
+        return triangle.clip(0f, 1f).muli(chroma).addi(minimum);
     }
 }

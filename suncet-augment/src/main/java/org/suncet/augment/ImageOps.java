@@ -72,9 +72,16 @@ public final class ImageOps {
         Shape shape = image.getShape();
         int rank = shape.dimension();
         box.requireInside(shape.get(rank - 2), shape.get(rank - 1));
-        return perImage(image, (batch, scope) -> BilinearSampler.sample(batch,
-                scope.create(new float[] {top, left, height, width}, new Shape(1, 4)), null,
-                outHeight, outWidth));
+        return perImage(image, (batch, scope) -> {
+            int samples = (int) batch.getShape().get(0);
+            int[] sources = new int[samples];
+            CropBox[] boxes = new CropBox[samples];
+            for (int i = 0; i < samples; i++) {
+                sources[i] = i;
+                boxes[i] = box;
+            }
+            return BilinearSampler.sample(scope, batch, sources, boxes, null, outHeight, outWidth);
+        });
     }
 
     /**
@@ -157,8 +164,9 @@ public final class ImageOps {
      */
     public static NDArray adjustHue(NDArray image, double delta) {
         ImageChecks.requireHue(delta, "hue delta");
-        return withFactor(image, delta, (x, d) -> x.getShape().get(1) == 1 ? x.duplicate()
-                : HueRotation.rotate(x, d));
+        ImageChecks.requireImage(image, "image", false);
+        return perImage(image, (batch, scope) -> batch.getShape().get(1) == 1 ? batch.duplicate()
+                : HueRotation.rotate(scope, batch, new float[] {(float) delta}));
     }
 
     /**
@@ -170,7 +178,7 @@ public final class ImageOps {
      */
     public static NDArray toGrayscale(NDArray image) {
         ImageChecks.requireImage(image, "image", false);
-        return perImage(image, (batch, scope) -> ColorOps.grayscale(batch));
+        return perImage(image, (batch, scope) -> ColorOps.grayscale(scope, batch));
     }
 
     /**
@@ -188,9 +196,8 @@ public final class ImageOps {
         Shape shape = image.getShape();
         int rank = shape.dimension();
         ImageChecks.requireKernel(kernelSize, shape.get(rank - 2), shape.get(rank - 1));
-        return perImage(image, (batch, scope) -> GaussianBlurKernel.blur(scope, batch,
-                GaussianBlurKernel.kernels(scope, scope.create(new float[] {(float) sigma}), null,
-                        kernelSize)));
+        return perImage(image, (batch, scope) -> GaussianBlurKernel.blur(scope, batch, new double[] {sigma},
+                kernelSize));
     }
 
     /**
@@ -230,11 +237,14 @@ public final class ImageOps {
                 .div(scope.create(std, new Shape(1, channels, 1, 1))));
     }
 
-    private static NDArray withFactor(NDArray image, double factor,
-            BiFunction<NDArray, NDArray, NDArray> op) {
+    private static NDArray withFactor(NDArray image, double factor, FactorOp op) {
         ImageChecks.requireImage(image, "image", false);
-        return perImage(image, (batch, scope) ->
-                op.apply(batch, scope.create(new float[] {(float) factor}, new Shape(1, 1, 1, 1))));
+        return perImage(image, (batch, scope) -> op.apply(scope, batch, new float[] {(float) factor}));
+    }
+
+    /** An op of {@link ColorOps} with one factor per sample (or one for all). */
+    interface FactorOp {
+        NDArray apply(NDManager scope, NDArray batch, float[] factors);
     }
 
     /** Runs a rank-4 computation on a rank-3 or rank-4 image in a scope; restores the input's rank. */

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 
 /**
  * V views of one image, view {@code v} made by its own random transform with the key {@code (epoch,
@@ -17,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>{@link #transform(NDArray, long, long)} returns the V views as an {@link NDList};
  * {@link #transformBatch} returns V batches {@code [B, C, h, w]} in view order (concatenate them for
- * the view-major rows an NT-Xent loss expects); {@link #draw} and {@link #apply(NDArray, List)} record
+ * the view-major rows an NT-Xent loss expects; views of one transform instance are made in one batched
+ * pass); {@link #draw} and {@link #apply(NDArray, List)} record
  * and replay. As a DJL {@link Transform} the n-th call uses {@code (epoch 0, sampleIndex n)} and
  * returns the views stacked {@code [V, C, h, w]} (all views must then share one output size).
  *
@@ -132,11 +134,20 @@ public final class MultiViewTransform implements Transform {
      * @return V batches in view order
      */
     public NDList transformBatch(NDArray batch, long epoch, long[] sampleIndices) {
-        NDList out = new NDList(views.size());
+        // Views made by the same transform instance run together (one batched pass for all of them).
+        NDArray[] out = new NDArray[views.size()];
         for (int v = 0; v < views.size(); v++) {
-            out.add(views.get(v).transformBatch(batch, epoch, sampleIndices, v));
+            if (out[v] != null) {
+                continue;
+            }
+            RandomTransform<?> view = views.get(v);
+            int[] same = IntStream.range(v, views.size()).filter(u -> views.get(u) == view).toArray();
+            NDList made = view.transformBatchViews(batch, epoch, sampleIndices, same);
+            for (int j = 0; j < same.length; j++) {
+                out[same[j]] = made.get(j);
+            }
         }
-        return out;
+        return new NDList(out);
     }
 
     /** {@inheritDoc} The n-th call makes the views of {@code (epoch 0, sampleIndex n)}, stacked. */

@@ -148,6 +148,43 @@ public abstract class RandomTransform<P> implements Transform {
     }
 
     /**
+     * Applies the parameters of several views of one batch, one list of B values per view. This default
+     * calls {@link #applyBatch} once per view; a subclass may make all views in one pass.
+     *
+     * @param batch float32 {@code [B, C, H, W]}
+     * @param parameters per view, B parameter values
+     * @return one augmented batch per view
+     */
+    NDList applyBatchViews(NDArray batch, List<List<P>> parameters) {
+        NDList out = new NDList(parameters.size());
+        for (List<P> view : parameters) {
+            out.add(applyBatch(batch, view));
+        }
+        return out;
+    }
+
+    /**
+     * Draws and applies the views {@code viewIndices} of each sample of a batch: the same as calling
+     * {@link #transformBatch} once per view index.
+     *
+     * @param batch float32 {@code [B, C, H, W]}
+     * @param epoch the epoch
+     * @param sampleIndices the dataset index of each sample
+     * @param viewIndices the views
+     * @return one augmented batch per view index
+     */
+    final NDList transformBatchViews(NDArray batch, long epoch, long[] sampleIndices, int[] viewIndices) {
+        ImageChecks.requireBatch(batch, "batch");
+        ImageChecks.requireOnePerSample(batch, sampleIndices.length, "sampleIndices");
+        Shape shape = batch.getShape();
+        List<List<P>> parameters = new ArrayList<>(viewIndices.length);
+        for (int view : viewIndices) {
+            parameters.add(drawBatch(epoch, sampleIndices, view, shape.get(2), shape.get(3)));
+        }
+        return applyBatchViews(batch, parameters);
+    }
+
+    /**
      * Draws and applies view {@code viewIndex} of each sample of a batch.
      *
      * @param batch float32 {@code [B, C, H, W]}

@@ -1,6 +1,7 @@
 package org.suncet.augment;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -133,9 +134,9 @@ public final class SimClrAugmentation extends RandomTransform<SimClrViewParamete
     }
 
     /**
-     * Applies one parameter set per sample with batched tensor ops only: per-sample crops and flips by
-     * one gather, colour jitter slot by slot with per-sample factors, per-sample blur kernels in one
-     * depthwise convolution, per-sample choices by 0/1 masks.
+     * Applies one parameter set per sample with batched tensor ops only (see {@link BatchedSimClrView}):
+     * per-sample crops and flips by two whole-row selections, colour jitter slot by slot on contiguous
+     * row ranges, per-sample blur kernels in one depthwise convolution.
      *
      * @param batch float32 {@code [B, C, H, W]}
      * @param parameters B parameter sets; applied blurs must share one kernel size
@@ -143,6 +144,12 @@ public final class SimClrAugmentation extends RandomTransform<SimClrViewParamete
      */
     @Override
     public NDArray applyBatch(NDArray batch, List<SimClrViewParameters> parameters) {
+        return BatchedSimClrView.apply(this, batch, List.of(parameters)).singletonOrThrow();
+    }
+
+    /** All views of a batch in one batched pass (see {@link BatchedSimClrView}). */
+    @Override
+    NDList applyBatchViews(NDArray batch, List<List<SimClrViewParameters>> parameters) {
         return BatchedSimClrView.apply(this, batch, parameters);
     }
 

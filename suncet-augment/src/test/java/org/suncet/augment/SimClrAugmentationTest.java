@@ -124,6 +124,40 @@ class SimClrAugmentationTest {
         }
     }
 
+    @Property(tries = 10)
+    void chunksAndMergedViewsGiveTheSameViews(@ForAll @IntRange(min = 1, max = 7) int b,
+            @ForAll @IntRange(min = 0, max = 1) int rgb, @ForAll @IntRange(min = 0, max = 1000) int epoch) {
+        int c = rgb == 1 ? 3 : 1;
+        SimClrAugmentation view = SimClrAugmentation.imagenet(13).optSolarize(0.6, 0.5).optBlurProbability(0.7)
+                .optNormalize(c == 3 ? new float[] {0.4f, 0.5f, 0.6f} : new float[] {0.5f},
+                        c == 3 ? new float[] {0.2f, 0.25f, 0.3f} : new float[] {0.25f})
+                .optSeed(epoch).build();
+        long[] indices = new long[b];
+        for (int i = 0; i < b; i++) {
+            indices[i] = 5L * i + epoch;
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray batch = Images.array(m, Images.random(epoch, b * c, 17, 19, true), b, c, 17, 19);
+            List<List<SimClrViewParameters>> views = List.of(view.drawBatch(epoch, indices, 0, 17, 19),
+                    view.drawBatch(epoch, indices, 1, 17, 19), view.drawBatch(epoch, indices, 2, 17, 19));
+            NDList whole = BatchedSimClrView.apply(view, batch, views);
+            // one or two rows per chunk: every step sees other row sets and other hue-slot slices
+            NDList chunked = BatchedSimClrView.apply(view, batch, views, 1);
+            NDList pairs = BatchedSimClrView.apply(view, batch, views, 2L * c * 13 * 19);
+            NDList merged = MultiViewTransform.repeat(view, 3).transformBatch(batch, epoch, indices);
+            for (int v = 0; v < 3; v++) {
+                assertEquals(new Shape(b, c, 13, 13), whole.get(v).getShape());
+                ImageOpsTest.check(chunked.get(v), whole.get(v), 1e-6);
+                ImageOpsTest.check(pairs.get(v), whole.get(v), 1e-6);
+                ImageOpsTest.check(merged.get(v), whole.get(v), 1e-6);
+                ImageOpsTest.check(view.applyBatch(batch, views.get(v)), whole.get(v), 1e-6);
+                for (int i = 0; i < b; i++) {
+                    ImageOpsTest.check(whole.get(v).get(i), view.apply(batch.get(i), views.get(v).get(i)), 1e-5);
+                }
+            }
+        }
+    }
+
     @Test
     void everyStepRunsInTheBatchedPath() {
         SimClrAugmentation view = SimClrAugmentation.imagenet(10).optSolarize(0.5, 1).build();
@@ -159,6 +193,9 @@ class SimClrAugmentationTest {
             for (int i = 0; i < 50; i++) {
                 view.transform(image, new ViewKey(0, i, 0)).close();
                 view.transformBatch(batch, 0, new long[] {i, i + 1, i + 2, i + 3}, 1).close();
+                MultiViewTransform.repeat(view, 2).transformBatch(batch, 0, new long[] {i, i + 1, i + 2, i + 3}).close();
+                BatchedSimClrView.apply(view, batch, List.of(view.drawBatch(0, new long[] {i, i + 1, i + 2, i + 3}, 0,
+                        20, 20)), 1).close();
             }
             assertEquals(before, m.getManagedArrays().size());
         }
