@@ -21,7 +21,6 @@ import org.suncet.examples.run.LinePlot;
 import org.suncet.examples.run.MetricsCsv;
 import org.suncet.examples.run.RunFolder;
 import org.suncet.models.ContrastiveModel;
-import org.suncet.models.ProjectionHead;
 import org.suncet.models.ResNet;
 import org.suncet.train.LabelSplit;
 import org.suncet.train.ClassifierEvaluation;
@@ -176,18 +175,7 @@ public final class Demo {
 
     /** The demo's network: ResNet-18 at width 1/8, CIFAR stem, SimCLR v1 head. */
     private static ContrastiveModel network(int inputChannels) {
-        ResNet encoder =
-                ResNet.builder()
-                        .setDepth(18)
-                        .optWidthMultiplier(0.125f)
-                        .optCifarStem(true)
-                        .optInputChannels(inputChannels)
-                        .optZeroInitResidual(true)
-                        .build();
-        return ContrastiveModel.builder()
-                .setEncoder(encoder)
-                .setHead(ProjectionHead.simclrV1(encoder.getFeatureSize()))
-                .build();
+        return ContrastivePretraining.network(18, 0.125f, inputChannels);
     }
 
     private record Result(String name, long rows, ClassifierEvaluation.Result accuracy) {

@@ -2,11 +2,10 @@ package org.suncet.examples.cli;
 
 import ai.djl.nn.Block;
 import java.util.Map;
+import org.suncet.examples.recipe.ContrastivePretraining;
 import org.suncet.models.ContrastiveModel;
 import org.suncet.models.FineTuneClassifier;
 import org.suncet.models.LinearProbe;
-import org.suncet.models.ProjectionHead;
-import org.suncet.models.ResNet;
 
 /**
  * Rebuilds, from a run's resolved configuration, the networks the subcommands train: the
@@ -19,18 +18,7 @@ final class Networks {
     private Networks() {}
 
     static ContrastiveModel contrastive(int depth, float width, int channels) {
-        ResNet encoder =
-                ResNet.builder()
-                        .setDepth(depth)
-                        .optWidthMultiplier(width)
-                        .optCifarStem(true)
-                        .optInputChannels(channels)
-                        .optZeroInitResidual(true)
-                        .build();
-        return ContrastiveModel.builder()
-                .setEncoder(encoder)
-                .setHead(ProjectionHead.simclrV1(encoder.getFeatureSize()))
-                .build();
+        return ContrastivePretraining.network(depth, width, channels);
     }
 
     /** The classifier a finetune configuration trains, around {@code network}. */

@@ -110,19 +110,7 @@ public final class ContrastivePretraining implements AutoCloseable {
         }
         stepsPerEpoch = config.stepsPerEpoch() == 0 ? fullSteps : config.stepsPerEpoch();
         Shape imageShape = data.images().getShape().slice(1);
-        ResNet encoder =
-                ResNet.builder()
-                        .setDepth(config.depth())
-                        .optWidthMultiplier(config.width())
-                        .optCifarStem(true)
-                        .optInputChannels(Math.toIntExact(imageShape.get(0)))
-                        .optZeroInitResidual(true)
-                        .build();
-        network =
-                ContrastiveModel.builder()
-                        .setEncoder(encoder)
-                        .setHead(ProjectionHead.simclrV1(encoder.getFeatureSize()))
-                        .build();
+        network = network(config.depth(), config.width(), Math.toIntExact(imageShape.get(0)));
         long updatesDone = restore == null ? 0 : restore.applyAsLong(network);
         model = Model.newInstance("pretrain");
         model.setBlock(network);
@@ -169,6 +157,33 @@ public final class ContrastivePretraining implements AutoCloseable {
                                 .optStepsPerEpoch(stepsPerEpoch)
                                 .build()
                         : null;
+    }
+
+    /**
+     * Returns a new, uninitialised network of the shape this recipe trains: a ResNet with the CIFAR
+     * stem (3×3 stem, no max-pool) and zero-initialised last BN of each block, and SimCLR's v1
+     * projection head. Build from this whatever must load this recipe's weights (fine-tuning,
+     * evaluation, the demo, the study), so the shapes cannot drift apart.
+     *
+     * @param depth ResNet depth (18, 34, 50, 101, 152 or 200)
+     * @param width the width multiplier, &gt; 0
+     * @param channels input channels, ≥ 1
+     * @return the contrastive model
+     * @throws IllegalArgumentException from the ResNet builder for a bad depth, width or channel count
+     */
+    public static ContrastiveModel network(int depth, float width, int channels) {
+        ResNet encoder =
+                ResNet.builder()
+                        .setDepth(depth)
+                        .optWidthMultiplier(width)
+                        .optCifarStem(true)
+                        .optInputChannels(channels)
+                        .optZeroInitResidual(true)
+                        .build();
+        return ContrastiveModel.builder()
+                .setEncoder(encoder)
+                .setHead(ProjectionHead.simclrV1(encoder.getFeatureSize()))
+                .build();
     }
 
     /**

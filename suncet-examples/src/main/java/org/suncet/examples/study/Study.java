@@ -32,7 +32,6 @@ import org.suncet.examples.run.MetricsCsv;
 import org.suncet.examples.run.Versions;
 import org.suncet.models.ContrastiveModel;
 import org.suncet.models.ParameterCount;
-import org.suncet.models.ProjectionHead;
 import org.suncet.models.ResNet;
 import org.suncet.train.ClassifierEvaluation;
 import org.suncet.train.LabelSplit;
@@ -427,17 +426,6 @@ public final class Study {
 
     /** ResNet-18 with the CIFAR stem at {@code width}, one input channel, SimCLR v1 head. */
     private static ContrastiveModel network(float width) {
-        ResNet encoder =
-                ResNet.builder()
-                        .setDepth(18)
-                        .optWidthMultiplier(width)
-                        .optCifarStem(true)
-                        .optInputChannels(1)
-                        .optZeroInitResidual(true)
-                        .build();
-        return ContrastiveModel.builder()
-                .setEncoder(encoder)
-                .setHead(ProjectionHead.simclrV1(encoder.getFeatureSize()))
-                .build();
+        return ContrastivePretraining.network(18, width, 1);
     }
 }
