@@ -132,16 +132,16 @@ public final class Study {
         StudyConfig config =
                 new StudyConfig(
                         options.containsKey("--train-images")
-                                ? Integer.parseInt(options.get("--train-images")) : base.trainImages(),
+                                ? number(options, "--train-images", Integer::valueOf) : base.trainImages(),
                         base.validationImages(), base.testImages(),
                         options.containsKey("--fractions")
-                                ? Arrays.stream(options.get("--fractions").split(",")).map(Double::valueOf).toList()
+                                ? numbers(options, "--fractions", Double::valueOf)
                                 : base.fractions(),
                         options.containsKey("--budgets")
-                                ? Arrays.stream(options.get("--budgets").split(",")).map(Integer::valueOf).toList()
+                                ? numbers(options, "--budgets", Integer::valueOf)
                                 : base.budgets(),
                         options.containsKey("--seeds")
-                                ? Arrays.stream(options.get("--seeds").split(",")).map(Long::valueOf).toList()
+                                ? numbers(options, "--seeds", Long::valueOf)
                                 : base.seeds(),
                         base.finetuneRows(), base.finetuneBatch(), base.finetuneRate(), base.distillEpochs(),
                         base.distillImages(), base.studentWidth(), base.distillRate(), base.distillBatch(),
@@ -152,6 +152,28 @@ public final class Study {
         Path work = Paths.get(options.getOrDefault("--work", "runs/study-work"));
         new Study(config, data, out, report, work, resume, System.out).execute(quick);
         return 0;
+    }
+
+    /** Parses a comma-separated option; a malformed value names the option. */
+    private static <T> List<T> numbers(
+            Map<String, String> options, String key, java.util.function.Function<String, T> parse) {
+        List<T> values = new ArrayList<>();
+        for (String part : options.get(key).split(",")) {
+            values.add(number(part.strip(), key, options.get(key), parse));
+        }
+        return values;
+    }
+
+    private static <T> T number(Map<String, String> options, String key, java.util.function.Function<String, T> parse) {
+        return number(options.get(key).strip(), key, options.get(key), parse);
+    }
+
+    private static <T> T number(String text, String key, String whole, java.util.function.Function<String, T> parse) {
+        try {
+            return parse.apply(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " expects numbers, got '" + whole + "'", e);
+        }
     }
 
     /**

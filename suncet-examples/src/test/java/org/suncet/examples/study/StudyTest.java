@@ -106,6 +106,15 @@ class StudyTest {
         assertEquals(2, Suncet.run(new String[] {"study", "--fractions", "1.5"}));
         assertEquals(2, Suncet.run(new String[] {"study", "--budgets", "0"}));
         assertEquals(2, Suncet.run(new String[] {"study", "--bogus"}));
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try (PrintStream stream = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            System.setErr(stream);
+            assertEquals(2, Suncet.run(new String[] {"study", "--seeds", "0,x"}));
+        } finally {
+            System.setErr(originalErr);
+        }
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--seeds expects numbers, got '0,x'"), err.toString());
     }
 
     private static List<StudyRecord> read(Path out) throws Exception {
