@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * The one computation behind every contrastive loss of this package: a masked, max-shifted
@@ -121,21 +122,27 @@ public final class ContrastiveCore {
 
     /** One host read for every data-dependent check; a second read only to describe a failure. */
     static void checkValues(NDArray embeddings, NDArray ids, NDArray validRows) {
-        NDArray nonFinite = InputChecks.anyNonFinite(embeddings);
-        NDArray negative = ids.lt(0).any();
-        NDArray nonIntegral =
-                ids.getDataType().isFloating()
-                        ? ids.neq(ids.floor()).logicalOr(ids.isNaN()).any()
-                        : negative.zerosLike();
-        long[] flags =
-                NDArrays.stack(
-                                new NDList(
-                                        nonFinite.toType(DataType.INT64, false),
-                                        negative.toType(DataType.INT64, false),
-                                        nonIntegral.toType(DataType.INT64, false),
-                                        validRows.toType(DataType.INT64, false)))
-                        .toDevice(ai.djl.Device.cpu(), false)
-                        .toLongArray();
+        // NaN exactly when some entry is NaN or ±Inf (0·Inf = NaN), never for large finite values;
+        // two passes instead of isNaN, isInfinite, or and any
+        NDArray detached = embeddings.stopGradient();
+        NDArray zero = detached.getManager().zeros(new Shape(), detached.getDataType(), detached.getDevice());
+        NDArray nonFiniteProbe = detached.mul(zero).sum();
+        NDArray smallestId = ids.min();
+        NDList probes =
+                new NDList(
+                        nonFiniteProbe.toType(DataType.FLOAT64, false),
+                        smallestId.toType(DataType.FLOAT64, false),
+                        validRows.toType(DataType.FLOAT64, false));
+        if (ids.getDataType().isFloating()) {
+            probes.add(ids.neq(ids.floor()).logicalOr(ids.isNaN()).any().toType(DataType.FLOAT64, false));
+        }
+        double[] read = NDArrays.stack(probes).toDevice(ai.djl.Device.cpu(), false).toDoubleArray();
+        long[] flags = {
+            Double.isNaN(read[0]) ? 1 : 0,
+            read[1] < 0 ? 1 : 0,
+            read.length > 3 && read[3] != 0 ? 1 : 0,
+            (long) read[2]
+        };
         if (flags[0] != 0) {
             throw new IllegalArgumentException(
                     "predictions must be finite, got NaN or Inf in embeddings of shape "

@@ -21,6 +21,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.FloatRange;
 import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Scale;
 
 /**
  * The fused, row-blocked computation ({@link FusedContrastiveCore}) against the autograd one
@@ -248,6 +249,93 @@ class FusedContrastiveCoreTest {
         }
         assertTrue(Double.isFinite(result.value()), "loss " + result.value());
         assertTrue(LossTesting.allFinite(result.gradient()), "gradient has NaN or Inf");
+    }
+
+    /**
+     * The bounded cosine path (no shift, {@code 1/τ ≤ 30}) and the general one (row-maximum shift,
+     * clamped exp) give the same value and gradient in float64, for every cosine loss and block
+     * size; both are what users get, on either side of τ = 1/30.
+     */
+    @Property(tries = 60)
+    void boundedAndGeneralPathsAgreeInFloat64(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 0, max = 2) int lossChoice,
+            @ForAll @IntRange(min = 2, max = 60) int rows,
+            @ForAll @IntRange(min = 1, max = 16) int dim,
+            @ForAll @IntRange(min = 1, max = 6) int classes,
+            @ForAll @FloatRange(min = 0.034f, max = 2f) @Scale(3) float tau,
+            @ForAll @IntRange(min = 0, max = 2) int blockChoice) {
+        Random random = new Random(seed);
+        int block = BLOCKS[blockChoice];
+        int views = 2;
+        int images = Math.max(1, rows / views);
+        double[][] z = LossTesting.gaussian(random, lossChoice == 0 ? images * views : rows, dim, 1);
+        long[] y = LossTesting.labels(random, z.length, classes);
+        Assume.that(lossChoice == 0 || LossTesting.hasPositive(y));
+        assertTrue(FusedContrastiveCore.bounded(Similarity.COSINE, tau, z.length));
+        LossTesting.Evaluation[] results = new LossTesting.Evaluation[2];
+        for (int path = 0; path < 2; path++) {
+            boolean allowBounded = path == 0;
+            results[path] =
+                    LossTesting.evaluate(
+                            predictions -> {
+                                NDArray embeddings = predictions.singletonOrThrow();
+                                NDManager manager = embeddings.getManager();
+                                if (lossChoice == 0) {
+                                    NDArray imageIds =
+                                            manager.arange(0, images * views, 1, DataType.INT64)
+                                                    .mod(images);
+                                    return FusedContrastiveCore.ntXent(
+                                            embeddings, imageIds, views, tau, true, block, allowBounded);
+                                }
+                                return FusedContrastiveCore.labeled(
+                                        embeddings,
+                                        manager.create(y),
+                                        Similarity.COSINE,
+                                        lossChoice == 1
+                                                ? PositiveAggregation.INSIDE_LOG
+                                                : PositiveAggregation.OUTSIDE_LOG,
+                                        tau,
+                                        true,
+                                        block,
+                                        allowBounded);
+                            },
+                            z,
+                            DataType.FLOAT64);
+        }
+        String what = "loss " + lossChoice + ", M = " + z.length + ", τ = " + tau + ", block " + block;
+        assertRelative(results[1].value(), results[0].value(), 1e-10, what);
+        assertRelative(
+                results[1].gradient(),
+                results[0].gradient(),
+                1e-10,
+                gradientFloor(1e-4, tau, z),
+                what + " gradient");
+    }
+
+    @Example
+    void onlyCosineAtModerateTemperaturesTakesTheBoundedPath() {
+        assertTrue(FusedContrastiveCore.bounded(Similarity.COSINE, 0.1f, 4096));
+        assertTrue(FusedContrastiveCore.bounded(Similarity.COSINE, 1f / 30, 4096));
+        assertFalse(FusedContrastiveCore.bounded(Similarity.COSINE, 0.033f, 4096));
+        assertFalse(FusedContrastiveCore.bounded(Similarity.COSINE, 0.01f, 4096));
+        assertFalse(FusedContrastiveCore.bounded(Similarity.COSINE, 0.1f, 1L << 24));
+        assertFalse(FusedContrastiveCore.bounded(Similarity.NEGATIVE_SQUARED_EUCLIDEAN, 1f, 4096));
+    }
+
+    /**
+     * Class ids far beyond float32's exact integers still give the right positives: the mask is
+     * built from ids renumbered 0..U − 1, so 2^24 and 2^24 + 1 stay two classes.
+     */
+    @Example
+    void hugeClassIdsAreNotMergedByFloat32() {
+        long big = 1L << 24;
+        long[] y = {big, big + 1, big, big + 1, 7, 7};
+        double[][] z = LossTesting.gaussian(new Random(3), y.length, 5, 1);
+        for (String name : LABELED) {
+            LossTesting.Evaluation fused = evaluate(labeledLoss(name, 0.5f, true, 0), y, z, DataType.FLOAT32);
+            assertRelative(labeledReference(name, z, y, 0.5f), fused.value(), 1e-5, name);
+        }
     }
 
     /** Outside a gradient collector only the loss is computed; it is the same value. */
