@@ -29,12 +29,16 @@ import ai.djl.pytorch.jni.JniUtils;
  * <p>(NCA: {@code s_ij = −||z_i − z_j||²/τ}, so {@code ∂s_ij/∂z_i = −2(z_i − z_j)/τ} and {@code
  * ∂s_ij/∂z_j = 2(z_i − z_j)/τ}; summing gives the line above, whose row-sum term vanishes up to
  * rounding and is kept exact for free.) For each block {@code R} of {@code B} rows this computes
- * {@code s_R} ({@code B × M}, one matrix product), excludes the block's diagonal entries with
- * {@value ContrastiveCore#EXCLUDED}, takes the log-sum-exp over {@code A(i)} (and for INSIDE_LOG
- * over {@code P(i)}), each shifted by the maximum over its own set as in {@link ContrastiveCore},
- * so that τ = 0.01 with |z| = 1e4 stays finite in float32, then the loss terms and {@code G_R},
- * and adds {@code G_R ẑ} to the rows {@code R} and {@code G_Rᵀ ẑ_R} to all rows of the gradient
- * (two more matrix products). Every temporary of a block is closed before the next; the largest is
+ * {@code s_R} ({@code B × M}, one matrix product), excludes the block's diagonal entries, takes
+ * the log-sum-exp over {@code A(i)} (and for INSIDE_LOG over {@code P(i)}), then the loss terms and
+ * {@code G_R}, and adds {@code G_R ẑ} to the rows {@code R} and {@code G_Rᵀ ẑ_R} to all rows of the
+ * gradient (two more matrix products; one product of {@code G + Gᵀ} when a single block covers
+ * every row). Two paths compute the log-sum-exps: the <em>bounded</em> one (cosine, {@code 1/τ ≤
+ * 30}: {@code |s_ij| ≤ 1/τ}, so {@code exp(s_ij)} needs no shift, and the diagonal is zeroed after
+ * the exp) and the <em>general</em> one (NCA, or smaller τ: the diagonal set to {@value
+ * ContrastiveCore#EXCLUDED}, each log-sum-exp shifted by the maximum over its own set as in {@link
+ * ContrastiveCore}, every exp argument clamped at −60), so that τ = 0.01 with |z| = 1e4 stays
+ * finite in float32. Every temporary of a block is closed before the next; the largest is
  * {@code B × M}. All of it runs on arrays detached from autograd, on the input's device, in float32
  * or float64 (half precision in float32).
  *
@@ -47,10 +51,10 @@ import ai.djl.pytorch.jni.JniUtils;
  * loss is computed.
  *
  * <p>NT-Xent's positives are structural (row {@code i} is image {@code i mod N}, view-major), so no
- * {@code B × M} mask is built: the positive similarities are gathered from {@code s_R} ({@code B ×
- * (V − 1)}), and {@code 1/(V − 1)} is subtracted from {@code p} in place at those entries, two
- * strided runs per view. Labeled losses build each block's {@code B × M} positive mask from label
- * equality.
+ * {@code B × M} mask is built: the positive entries of a block are one or two strided runs per
+ * other view (read for the loss, and {@code 1/(V − 1)} subtracted from {@code p} there in place;
+ * the general path gathers them from {@code s_R}). Labeled losses build each block's {@code B × M}
+ * positive mask from the class ids renumbered {@code 0..U − 1}: {@code 1 − sign((u_i − u_j)²)}.
  */
 final class FusedContrastiveCore {
 
@@ -219,7 +223,7 @@ final class FusedContrastiveCore {
                 && rows < BOUNDED_MAX_ROWS;
     }
 
-    /** {@code views > 0}: NT-Xent's structural positives; {@code views = 0}: label equality. */
+    /** {@code views > 0}: NT-Xent's structural positives; {@code views = 0}: equal class ids. */
     private static NDArray meanLoss(
             NDArray embeddings,
             NDArray classIds,
