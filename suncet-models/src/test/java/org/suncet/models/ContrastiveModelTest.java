@@ -265,13 +265,20 @@ class ContrastiveModelTest {
                 // a few training steps so running statistics and weights are not at their init
                 train(network, model, 18, 0.05f, 3, images);
                 saved = ModelTesting.forward(network, images, false);
+                // NaN here (training corrupted by oneDNN's strided 1×1 kernel, CHANGELOG 0.1.0)
+                // used to surface only as "difference > 1e-3 is false" below
+                assertAllFinite(saved.get(0), "trained h");
+                assertAllFinite(saved.get(1), "trained z");
                 model.save(folder, "contrastive");
             }
             try (Model model = Model.newInstance("contrastive")) {
                 ContrastiveModel network = smallModel();
                 ModelTesting.initialize(network, model.getNDManager(), 99, IMAGES);
                 NDList fresh = ModelTesting.forward(network, images, false);
-                assertTrue(ModelTesting.maxAbsDifference(saved.get(1), fresh.get(1)) > 1e-3f);
+                // a differently seeded fresh model must not already give the saved outputs, or
+                // the load below would prove nothing; measured difference 8.2 (AMD EPYC, Zen 4)
+                float difference = ModelTesting.maxAbsDifference(saved.get(1), fresh.get(1));
+                assertTrue(difference > 1e-3f, "fresh and trained z differ by " + difference);
                 model.setBlock(network);
                 model.load(folder, "contrastive");
                 NDList loaded = ModelTesting.forward(network, images, false);
@@ -348,6 +355,12 @@ class ContrastiveModelTest {
             }
         }
         assertTrue(network.isInitialized());
+    }
+
+    private static void assertAllFinite(NDArray array, String what) {
+        for (float value : array.toFloatArray()) {
+            assertTrue(Float.isFinite(value), what + " holds a non-finite value: " + value);
+        }
     }
 
     private static Map<String, Parameter> byId(Block block) {
