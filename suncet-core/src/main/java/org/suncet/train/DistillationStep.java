@@ -47,10 +47,16 @@ import org.suncet.ndarray.Scalars;
  * out). A teacher that shares a parameter with the student would still be changed by the student's
  * optimizer, so the step rejects that.
  *
- * <p>Like {@link SupervisedStep} the step reads nothing back to the host (the default loss is built
- * with value checks off; a loss passed with {@code optLoss} keeps its own setting). Results are
- * owned by the unlabeled images' manager; every other array the step makes is closed, and {@code
- * trainer.step()} runs outside the step's scope.
+ * <p>Like {@link SupervisedStep} the step reads back to the host only for its finite check (the
+ * default loss is built with value checks off; a loss passed with {@code optLoss} keeps its own
+ * setting). Results are owned by the unlabeled images' manager; every other array the step makes is
+ * closed, and {@code trainer.step()} runs outside the step's scope.
+ *
+ * <p><b>Non-finite values.</b> By default the step checks, after backward and before {@code
+ * trainer.step()}, that the loss and the gradient of every trainable parameter of the student are
+ * finite ({@link FiniteCheck}: one host read per step); if not, it zeroes the student's gradients
+ * and throws {@link NonFiniteTrainingException}, so the student and its optimizer keep the last
+ * good step's state. {@code optCheckFinite(false)} switches the check off.
  *
  * <p>Bad input ({@link IllegalArgumentException}): at build time, a missing or uninitialised
  * teacher, α outside (0, 1], an output index &lt; −1; at run time, images of rank 0 or with no
@@ -67,6 +73,7 @@ public final class DistillationStep {
     private final int teacherLogitsIndex;
     private final int studentLogitsIndex;
     private final Set<String> teacherParameterIds;
+    private final boolean checkFinite;
     private Trainer checkedStudent;
 
     private DistillationStep(Builder builder) {
@@ -97,6 +104,7 @@ public final class DistillationStep {
         this.distillationWeight = builder.distillationWeight;
         this.teacherLogitsIndex = builder.teacherLogitsIndex;
         this.studentLogitsIndex = builder.studentLogitsIndex;
+        this.checkFinite = builder.checkFinite;
         Set<String> ids = new HashSet<>();
         for (Pair<String, Parameter> entry : teacher.getParameters()) {
             ids.add(entry.getValue().getId());
@@ -158,14 +166,16 @@ public final class DistillationStep {
      * @param unlabeledImages {@code [n, ...]} images
      * @return the losses, owned by the images' manager
      * @throws IllegalArgumentException for bad input, or if α &lt; 1 (see {@link DistillationStep})
+     * @throws NonFiniteTrainingException if the check is on and the loss or a gradient is
+     *     non-finite; nothing was updated and the gradients are zeroed
      */
     public Result run(Trainer student, NDArray unlabeledImages) {
         return run(student, unlabeledImages, null, null);
     }
 
     /**
-     * Runs one step: teacher logits, student forward (training mode), loss, backward, optimizer
-     * update.
+     * Runs one step: teacher logits, student forward (training mode), loss, backward, finite check,
+     * optimizer update.
      *
      * @param student the trainer of the student (its optimizer is applied)
      * @param unlabeledImages {@code [n, ...]} images the teacher labels
@@ -174,6 +184,8 @@ public final class DistillationStep {
      * @param labels {@code [m]} their class ids (used only when α &lt; 1)
      * @return the losses, owned by the unlabeled images' manager
      * @throws IllegalArgumentException for bad input (see {@link DistillationStep})
+     * @throws NonFiniteTrainingException if the check is on and the loss or a gradient is
+     *     non-finite; nothing was updated and the gradients are zeroed
      */
     public Result run(
             Trainer student, NDArray unlabeledImages, NDArray labeledImages, NDArray labels) {
@@ -237,13 +249,16 @@ public final class DistillationStep {
                 NDScope.unregister(crossEntropy);
             }
         }
-        student.step();
         NDManager owner = unlabeledImages.getManager();
         loss.attach(owner);
         distillationLoss.attach(owner);
         if (crossEntropy != null) {
             crossEntropy.attach(owner);
         }
+        if (checkFinite) {
+            FiniteCheck.checkBeforeUpdate(loss, student);
+        }
+        student.step();
         return new Result(loss, distillationLoss, crossEntropy, unlabeledRows + labeledRows);
     }
 
@@ -296,6 +311,7 @@ public final class DistillationStep {
         float distillationWeight = 1f;
         int teacherLogitsIndex = -1;
         int studentLogitsIndex = -1;
+        boolean checkFinite = true;
 
         Builder() {}
 
@@ -354,6 +370,19 @@ public final class DistillationStep {
          */
         public Builder optStudentLogitsIndex(int index) {
             this.studentLogitsIndex = index;
+            return this;
+        }
+
+        /**
+         * Sets whether the step runs {@link FiniteCheck} on the loss and the student's gradients
+         * before each update (default true), throwing {@link NonFiniteTrainingException} instead of
+         * applying a NaN or an infinity.
+         *
+         * @param checkFinite whether to check
+         * @return this builder
+         */
+        public Builder optCheckFinite(boolean checkFinite) {
+            this.checkFinite = checkFinite;
             return this;
         }
 

@@ -12,7 +12,8 @@ import org.suncet.loss.SuNCEtPretrainingLoss;
  * One SimCLR or SimCLR + SuNCEt pre-training step (Assran et al. 2020, arXiv 2006.10803, SPEC
  * §2.6): a single forward pass over {@code [unlabeled views (V·n rows, view-major); labeled support
  * (S rows)]}, so that batch norm sees every row, then {@link SuNCEtPretrainingLoss} on the
- * projections, backward, and {@code trainer.step()}.
+ * projections, backward, a {@link FiniteCheck} of the loss and gradients, and {@code
+ * trainer.step()}.
  *
  * <pre>
  *   z = model([views; support])[projectionIndex]
@@ -28,19 +29,41 @@ import org.suncet.loss.SuNCEtPretrainingLoss;
  * z)} gives z) must be {@code [rows, D]}. Bad input ({@link IllegalArgumentException}): views or
  * support of different per-image shapes, support without labels or labels of another length, a
  * negative epoch, plus what the objective rejects.
+ *
+ * <p><b>Non-finite values.</b> By default the step checks, after backward and before {@code
+ * trainer.step()}, that the objective and every trainable parameter's gradient are finite ({@link
+ * FiniteCheck}: one host read per step); if not, it zeroes the gradients and throws {@link
+ * NonFiniteTrainingException}, so the parameters and the optimizer keep the last good step's
+ * state. A contrastive loss with value checks on (their default) rejects non-finite projections
+ * itself, earlier, with an {@link IllegalArgumentException}; build the objective's losses with
+ * {@code optCheckValues(false)} to have every non-finite value reported by the step. {@code new
+ * PretrainingStep(objective, index, false)} switches the check off.
  */
 public final class PretrainingStep {
 
     private final SuNCEtPretrainingLoss objective;
     private final int projectionIndex;
+    private final boolean checkFinite;
+
+    /**
+     * Creates a step that checks the loss and gradients are finite before each update.
+     *
+     * @param objective the combined objective (λ, E_sup and both temperatures live there)
+     * @param projectionIndex which output of the model holds the projections; −1 for the last
+     */
+    public PretrainingStep(SuNCEtPretrainingLoss objective, int projectionIndex) {
+        this(objective, projectionIndex, true);
+    }
 
     /**
      * Creates a step.
      *
      * @param objective the combined objective (λ, E_sup and both temperatures live there)
      * @param projectionIndex which output of the model holds the projections; −1 for the last
+     * @param checkFinite whether to run {@link FiniteCheck} before each update (default true)
      */
-    public PretrainingStep(SuNCEtPretrainingLoss objective, int projectionIndex) {
+    public PretrainingStep(
+            SuNCEtPretrainingLoss objective, int projectionIndex, boolean checkFinite) {
         if (objective == null) {
             throw new IllegalArgumentException("objective must not be null");
         }
@@ -50,6 +73,7 @@ public final class PretrainingStep {
         }
         this.objective = objective;
         this.projectionIndex = projectionIndex;
+        this.checkFinite = checkFinite;
     }
 
     /**
@@ -64,7 +88,7 @@ public final class PretrainingStep {
     }
 
     /**
-     * Runs one step: forward, objective, backward, optimizer update.
+     * Runs one step: forward, objective, backward, finite check, optimizer update.
      *
      * @param trainer the trainer of the model (its optimizer is applied)
      * @param unlabeledViews {@code [V·n, C, H, W]} view-major augmented views
@@ -72,6 +96,8 @@ public final class PretrainingStep {
      * @param supportLabels {@code [S]} their class ids, or null with no support
      * @param epoch the 0-based epoch
      * @return the loss (a scalar owned by the views' manager) and the rows forwarded
+     * @throws NonFiniteTrainingException if the check is on and the objective or a gradient is
+     *     non-finite; nothing was updated and the gradients are zeroed
      */
     public Result run(
             Trainer trainer,
@@ -107,8 +133,11 @@ public final class PretrainingStep {
                 batch.close();
             }
         }
-        trainer.step();
         loss.attach(unlabeledViews.getManager());
+        if (checkFinite) {
+            FiniteCheck.checkBeforeUpdate(loss, trainer);
+        }
+        trainer.step();
         return new Result(loss, rows);
     }
 

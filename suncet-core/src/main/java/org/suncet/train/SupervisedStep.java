@@ -25,10 +25,17 @@ import ai.djl.training.loss.SoftmaxCrossEntropyLoss;
  * </pre>
  *
  * <p>Pair it with {@link NesterovSgd} (m = 0.9, lr = 0.05·B/256, no weight decay: SPEC §6). The
- * step reads nothing back to the host: the loss and the count of correct top-1 predictions come
- * back as NDArrays owned by the images' manager, for the caller to read (or not) when it likes;
- * every other array the step makes is closed. {@code trainer.step()} runs outside the step's scope,
- * so optimizer state created there survives.
+ * loss and the count of correct top-1 predictions come back as NDArrays owned by the images'
+ * manager, for the caller to read (or not) when it likes; every other array the step makes is
+ * closed. {@code trainer.step()} runs outside the step's scope, so optimizer state created there
+ * survives.
+ *
+ * <p><b>Non-finite values.</b> By default the step checks, after backward and before {@code
+ * trainer.step()}, that the loss and every trainable parameter's gradient are finite ({@link
+ * FiniteCheck}); if not, it zeroes the gradients and throws {@link NonFiniteTrainingException}, so
+ * the parameters and the optimizer keep the last good step's state. That check is the step's only
+ * read back to the host (one small array); {@code new SupervisedStep(index, false)} switches it
+ * off, and then the step reads nothing back.
  *
  * <p>Input: {@code images [B, ...]} (B ≥ 1) in whatever layout the block takes; {@code labels [B]}
  * class ids of any numeric dtype holding integers (DJL's Fashion-MNIST gives float32; they are cast
@@ -43,33 +50,51 @@ public final class SupervisedStep {
     private static final Loss CROSS_ENTROPY = new SoftmaxCrossEntropyLoss("CrossEntropy");
 
     private final int logitsIndex;
+    private final boolean checkFinite;
 
-    /** Creates a step that takes the block's last output as the logits. */
+    /**
+     * Creates a step that takes the block's last output as the logits and checks the loss and
+     * gradients are finite before each update.
+     */
     public SupervisedStep() {
         this(-1);
+    }
+
+    /**
+     * Creates a step that checks the loss and gradients are finite before each update.
+     *
+     * @param logitsIndex which output of the block holds the logits; −1 for the last
+     */
+    public SupervisedStep(int logitsIndex) {
+        this(logitsIndex, true);
     }
 
     /**
      * Creates a step.
      *
      * @param logitsIndex which output of the block holds the logits; −1 for the last
+     * @param checkFinite whether to run {@link FiniteCheck} before each update (default true)
      */
-    public SupervisedStep(int logitsIndex) {
+    public SupervisedStep(int logitsIndex, boolean checkFinite) {
         if (logitsIndex < -1) {
             throw new IllegalArgumentException(
                     "logitsIndex must be >= 0, or -1 for the last output; got " + logitsIndex);
         }
         this.logitsIndex = logitsIndex;
+        this.checkFinite = checkFinite;
     }
 
     /**
-     * Runs one step: forward (training mode), cross-entropy, backward, optimizer update.
+     * Runs one step: forward (training mode), cross-entropy, backward, finite check, optimizer
+     * update.
      *
      * @param trainer the trainer of the classifier (its optimizer is applied)
      * @param images {@code [B, ...]} labeled images
      * @param labels {@code [B]} their class ids
      * @return the loss and the number of correct top-1 predictions, owned by the images' manager
      * @throws IllegalArgumentException for bad input (see {@link SupervisedStep})
+     * @throws NonFiniteTrainingException if the check is on and the loss or a gradient is
+     *     non-finite; nothing was updated and the gradients are zeroed
      */
     public Result run(Trainer trainer, NDArray images, NDArray labels) {
         long rows = checkImages(images, "images");
@@ -90,9 +115,12 @@ public final class SupervisedStep {
             correct = correctTop1(logits, classIds);
             NDScope.unregister(loss, correct);
         }
-        trainer.step();
         loss.attach(images.getManager());
         correct.attach(images.getManager());
+        if (checkFinite) {
+            FiniteCheck.checkBeforeUpdate(loss, trainer);
+        }
+        trainer.step();
         return new Result(loss, correct, rows);
     }
 

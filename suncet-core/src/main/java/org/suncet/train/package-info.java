@@ -6,7 +6,9 @@
  * org.suncet.train.ClassBalancedSampler} of SuNCEt's support batches, the steps ({@link
  * org.suncet.train.PretrainingStep}, {@link org.suncet.train.SupervisedStep} for fine-tuning,
  * linear probes and supervised baselines with {@link org.suncet.train.NesterovSgd}, and {@link
- * org.suncet.train.DistillationStep}), and evaluation ({@link
+ * org.suncet.train.DistillationStep}, each of which checks by default that its loss and gradients
+ * are finite before it updates anything: {@link org.suncet.train.FiniteCheck}, {@link
+ * org.suncet.train.NonFiniteTrainingException}), and evaluation ({@link
  * org.suncet.train.ClassifierEvaluation}, {@link org.suncet.train.SoftNearestNeighbour}).
  *
  * <p>Every random choice takes an explicit seed; all tensor arithmetic runs in NDArrays on the

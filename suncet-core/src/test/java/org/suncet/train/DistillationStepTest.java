@@ -25,6 +25,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.suncet.loss.DistillationLoss;
 
@@ -292,6 +293,41 @@ class DistillationStepTest {
                 assertThrows(
                         IllegalArgumentException.class,
                         () -> step.run(trainer, data.zeros(new Shape(0, 8))));
+            }
+        }
+    }
+
+    @Test
+    void aNonFiniteGradientStopsTheStudentsStepAndTheCheckCanBeSwitchedOff() {
+        try (NDManager teacherManager = NDManager.newBaseManager();
+                Model model = Model.newInstance("student");
+                NDManager data = NDManager.newBaseManager()) {
+            Block teacher = teacher(teacherManager);
+            float[][] teacherBefore = TinyClassification.snapshot(teacher);
+            data.getEngine().setRandomSeed(10);
+            NDArray images = TinyClassification.sample(TinyClassification.prototypes(data), BATCH / 3).get(0);
+            NDArray zeroRow = TinyClassification.withZeroRow(images);
+            try (Trainer trainer =
+                    TinyClassification.trainer(model, TinyClassification.poisonableMlp(6), 0.1f, BATCH)) {
+                DistillationStep step = DistillationStep.builder().setTeacher(teacher).build();
+                step.run(trainer, images);
+                List<byte[]> good = TinyClassification.bytes(model.getBlock());
+                NonFiniteTrainingException e =
+                        assertThrows(NonFiniteTrainingException.class, () -> step.run(trainer, zeroRow));
+                assertEquals(
+                        "non-finite gradient in 1 of 3 trainable parameters (01Linear_weight)", e.getMessage());
+                TinyClassification.assertBitIdentical(
+                        good, TinyClassification.bytes(model.getBlock()), "after the failed step");
+                assertTrue(Float.isFinite(step.run(trainer, images).loss().getFloat()), "next step");
+
+                DistillationStep unchecked =
+                        DistillationStep.builder().setTeacher(teacher).optCheckFinite(false).build();
+                unchecked.run(trainer, zeroRow);
+                assertTrue(Float.isNaN(TinyClassification.snapshot(model.getBlock())[0][0]));
+            }
+            float[][] teacherAfter = TinyClassification.snapshot(teacher);
+            for (int p = 0; p < teacherBefore.length; p++) {
+                assertArrayEquals(teacherBefore[p], teacherAfter[p], "teacher parameter " + p);
             }
         }
     }

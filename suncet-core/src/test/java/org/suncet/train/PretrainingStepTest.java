@@ -10,12 +10,15 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.NDList;
 import ai.djl.nn.Activation;
+import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.Trainer;
 import ai.djl.training.tracker.Tracker;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.suncet.loss.NtXentLoss;
 import org.suncet.loss.SuNCEtPretrainingLoss;
@@ -118,6 +121,71 @@ class PretrainingStepTest {
                                     data.randomNormal(new Shape(4, FEATURES + 1)),
                                     data.create(new long[] {0, 0, 1, 1}),
                                     0));
+        }
+    }
+
+    /** A trainer of {@link TinyClassification#poisonableMlp}-like projections, 8 wide. */
+    private static Trainer poisonableTrainer(Model model, SuNCEtPretrainingLoss objective) {
+        model.setBlock(
+                new SequentialBlock()
+                        .add(Linear.builder().setUnits(24).optBias(false).build())
+                        .add(new LambdaBlock(list -> new NDList(list.singletonOrThrow().abs().sqrt())))
+                        .add(Linear.builder().setUnits(8).build()));
+        Trainer trainer =
+                model.newTrainer(
+                        new DefaultTrainingConfig(objective)
+                                .optOptimizer(
+                                        NesterovSgd.builder()
+                                                .setLearningRateTracker(Tracker.fixed(0.05f))
+                                                .build()));
+        trainer.initialize(new Shape(2 * IMAGES, FEATURES));
+        return trainer;
+    }
+
+    @Test
+    void aNonFiniteObjectiveOrGradientStopsTheStepBeforeTheUpdate() {
+        // value checks off: the step, not the loss, reports non-finite projections
+        SuNCEtPretrainingLoss objective =
+                SuNCEtPretrainingLoss.builder()
+                        .optContrastiveLoss(
+                                NtXentLoss.builder().optTemperature(0.5f).optCheckValues(false).build())
+                        .build();
+        PretrainingStep step = new PretrainingStep(objective, -1);
+        try (Model model = Model.newInstance("guarded");
+                NDManager data = NDManager.newBaseManager()) {
+            data.getEngine().setRandomSeed(8);
+            NDArray views = data.randomNormal(new Shape(2 * IMAGES, FEATURES));
+            try (Trainer trainer = poisonableTrainer(model, objective)) {
+                step.run(trainer, views, null, null, 0);
+                List<byte[]> good = TinyClassification.bytes(model.getBlock());
+                NonFiniteTrainingException gradient =
+                        assertThrows(
+                                NonFiniteTrainingException.class,
+                                () -> step.run(trainer, TinyClassification.withZeroRow(views), null, null, 0));
+                assertEquals(
+                        "non-finite gradient in 1 of 3 trainable parameters (01Linear_weight)",
+                        gradient.getMessage());
+                TinyClassification.assertBitIdentical(
+                        good, TinyClassification.bytes(model.getBlock()), "after the failed step");
+                NonFiniteTrainingException loss =
+                        assertThrows(
+                                NonFiniteTrainingException.class,
+                                () -> step.run(trainer, views.mul(Float.NaN), null, null, 0));
+                assertTrue(loss.getMessage().startsWith("non-finite loss (NaN)"), loss.getMessage());
+                TinyClassification.assertBitIdentical(
+                        good, TinyClassification.bytes(model.getBlock()), "after the second failed step");
+                assertTrue(Float.isFinite(step.run(trainer, views, null, null, 0).loss().getFloat()));
+
+                // with its value checks on (the default) the loss rejects the projections itself
+                PretrainingStep checking = new PretrainingStep(SuNCEtPretrainingLoss.builder().build(), -1);
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> checking.run(trainer, views.mul(Float.NaN), null, null, 0));
+                // and with the step's check off, the NaN gradient is applied
+                new PretrainingStep(objective, -1, false)
+                        .run(trainer, TinyClassification.withZeroRow(views), null, null, 0);
+                assertTrue(Float.isNaN(TinyClassification.snapshot(model.getBlock())[0][0]));
+            }
         }
     }
 }

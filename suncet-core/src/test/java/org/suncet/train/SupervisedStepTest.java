@@ -21,6 +21,7 @@ import ai.djl.training.Trainer;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.util.List;
 
 class SupervisedStepTest {
 
@@ -206,6 +207,85 @@ class SupervisedStepTest {
                                                     images,
                                                     data.zeros(new Shape(4), DataType.INT64)));
             assertTrue(index.getMessage().contains("logits index 3"), index.getMessage());
+        }
+    }
+
+    @Test
+    void aNonFiniteLossOrGradientStopsTheStepBeforeTheUpdateAndLeavesNoTrace() {
+        SupervisedStep step = new SupervisedStep();
+        try (Model model = Model.newInstance("guarded");
+                Model twin = Model.newInstance("twin");
+                NDManager data = NDManager.newBaseManager()) {
+            data.getEngine().setRandomSeed(6);
+            NDArray prototypes = TinyClassification.prototypes(data);
+            NDList first = TinyClassification.sample(prototypes, 4);
+            NDList second = TinyClassification.sample(prototypes, 4);
+            data.getEngine().setRandomSeed(60);
+            try (Trainer trainer =
+                            TinyClassification.trainer(model, TinyClassification.poisonableMlp(6), 0.1f, 12);
+                    Trainer twinTrainer = twinTrainer(twin)) {
+                TinyClassification.assertBitIdentical(
+                        TinyClassification.bytes(twin.getBlock()),
+                        TinyClassification.bytes(model.getBlock()),
+                        "same initialisation");
+                step.run(trainer, first.get(0), first.get(1));
+                step.run(twinTrainer, first.get(0), first.get(1));
+                List<byte[]> good = TinyClassification.bytes(model.getBlock());
+
+                NDArray zeroRow = TinyClassification.withZeroRow(second.get(0));
+                NonFiniteTrainingException gradient =
+                        assertThrows(
+                                NonFiniteTrainingException.class,
+                                () -> step.run(trainer, zeroRow, second.get(1)));
+                assertEquals(
+                        "non-finite gradient in 1 of 3 trainable parameters (01Linear_weight)",
+                        gradient.getMessage());
+                TinyClassification.assertBitIdentical(
+                        good, TinyClassification.bytes(model.getBlock()), "after the failed step");
+
+                NDArray nanImages = second.get(0).mul(Float.NaN);
+                NonFiniteTrainingException loss =
+                        assertThrows(
+                                NonFiniteTrainingException.class,
+                                () -> step.run(trainer, nanImages, second.get(1)));
+                assertFalse(loss.isLossFinite());
+                assertTrue(loss.getMessage().startsWith("non-finite loss (NaN)"), loss.getMessage());
+                TinyClassification.assertBitIdentical(
+                        good, TinyClassification.bytes(model.getBlock()), "after the second failed step");
+
+                // no gradient, momentum or update count of the failed steps remains: the next good
+                // step gives what it gives the twin that never met them
+                step.run(trainer, second.get(0), second.get(1));
+                step.run(twinTrainer, second.get(0), second.get(1));
+                TinyClassification.assertBitIdentical(
+                        TinyClassification.bytes(twin.getBlock()),
+                        TinyClassification.bytes(model.getBlock()),
+                        "the next good step");
+            }
+        }
+    }
+
+    /** The trainer of a second poisonable MLP, initialised with seed 60 like the first. */
+    private static Trainer twinTrainer(Model twin) {
+        twin.getNDManager().getEngine().setRandomSeed(60);
+        return TinyClassification.trainer(twin, TinyClassification.poisonableMlp(6), 0.1f, 12);
+    }
+
+    @Test
+    void withTheCheckOffANonFiniteGradientIsApplied() {
+        try (Model model = Model.newInstance("unguarded");
+                NDManager data = NDManager.newBaseManager()) {
+            data.getEngine().setRandomSeed(7);
+            NDList batch = TinyClassification.sample(TinyClassification.prototypes(data), 4);
+            try (Trainer trainer =
+                    TinyClassification.trainer(model, TinyClassification.poisonableMlp(6), 0.1f, 12)) {
+                SupervisedStep.Result result =
+                        new SupervisedStep(-1, false)
+                                .run(trainer, TinyClassification.withZeroRow(batch.get(0)), batch.get(1));
+                assertTrue(Float.isFinite(result.loss().getFloat()));
+                float[] weight = TinyClassification.snapshot(model.getBlock())[0];
+                assertTrue(Float.isNaN(weight[0]), "the NaN gradient reached the weight");
+            }
         }
     }
 }

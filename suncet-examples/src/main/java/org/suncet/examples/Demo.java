@@ -24,6 +24,7 @@ import org.suncet.models.ContrastiveModel;
 import org.suncet.models.ResNet;
 import org.suncet.train.LabelSplit;
 import org.suncet.train.ClassifierEvaluation;
+import org.suncet.train.NonFiniteTrainingException;
 
 /**
  * {@code suncet demo}: the SuNCEt comparison at toy scale on Fashion-MNIST, on a CPU, in minutes.
@@ -49,8 +50,15 @@ import org.suncet.train.ClassifierEvaluation;
  * hundreds of ImageNet epochs; at this scale it under-fits every method alike (measured at 2
  * pre-training epochs: 23 % supervised only, 56 % SimCLR, 54 % SimCLR + SuNCEt, train accuracy
  * 34–52 %), so the demo uses 0.4·B/256 for all three, the baseline included.
+ *
+ * <p>A training step whose loss or gradients go non-finite stops the demo at once with one line
+ * {@code error: non-finite ... at epoch E step S of N in METHOD pre-training (...)} and exit code
+ * 2; it never prints a table after NaN.
  */
 public final class Demo {
+
+    /** What a non-finite step's message adds: what the demo kept. */
+    private static final String NO_CHECKPOINT = " (the demo saves no checkpoint; metrics.csv holds the epochs before)";
 
     private Demo() {}
 
@@ -140,7 +148,11 @@ public final class Demo {
                     double[] curve = new double[pretrainEpochs];
                     for (int epoch = 0; epoch < pretrainEpochs; epoch++) {
                         long epochStart = System.nanoTime();
-                        curve[epoch] = pretraining.runEpoch(epoch, null);
+                        try {
+                            curve[epoch] = pretraining.runEpoch(epoch, null);
+                        } catch (NonFiniteTrainingException e) {
+                            throw e.withContext(" in " + name + " pre-training" + NO_CHECKPOINT);
+                        }
                         double seconds = (System.nanoTime() - epochStart) / 1e9;
                         console.printf(
                                 Locale.ROOT,
@@ -206,7 +218,13 @@ public final class Demo {
         try (SupervisedTraining training =
                 new SupervisedTraining(network.fineTuneClassifier(0, 10), labeled, epochs, 64, baseRate, seed)) {
             for (int epoch = 0; epoch < epochs; epoch++) {
-                double[] metrics = training.runEpoch(epoch);
+                double[] metrics;
+                try {
+                    metrics = training.runEpoch(epoch);
+                } catch (NonFiniteTrainingException e) {
+                    String phase = pretrainRows == 0 ? "supervised-only training" : name + " fine-tuning";
+                    throw e.withContext(" in " + phase + NO_CHECKPOINT);
+                }
                 csv.append(row[0]++, name, "finetune", epoch, metrics[0], metrics[1],
                         pretrainRows + training.getRowsForwarded());
                 if (epoch == epochs - 1) {

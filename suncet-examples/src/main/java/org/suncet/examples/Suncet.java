@@ -3,6 +3,7 @@ package org.suncet.examples;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.suncet.train.NonFiniteTrainingException;
 
 /**
  * The {@code suncet} command-line program: one entry point whose first argument names a
@@ -10,7 +11,9 @@ import java.util.Map;
  *
  * <p>Unknown subcommands end with a one-line error and exit code 2. A subcommand that fails ends
  * with one line {@code error: MESSAGE} on standard error (a message of several lines is joined
- * into one) and exit code 2 for bad input ({@link IllegalArgumentException}), 1 otherwise.
+ * into one) and exit code 2 for bad input ({@link IllegalArgumentException}) and for training that
+ * went non-finite ({@link NonFiniteTrainingException}: the run's settings or data made the loss or a
+ * gradient NaN or infinite; the message says where and what was kept), 1 otherwise.
  */
 public final class Suncet {
 
@@ -55,7 +58,8 @@ public final class Suncet {
      * Runs the subcommand named by {@code args[0]} and returns its exit code (for tests).
      *
      * @param args the subcommand and its arguments
-     * @return the exit code: 0 on success, 2 for a usage error, 1 for a failure
+     * @return the exit code: 0 on success, 2 for a usage error or non-finite training, 1 for a
+     *     failure
      */
     public static int run(String[] args) {
         if (args.length == 0 || !COMMANDS.containsKey(args[0])) {
@@ -66,7 +70,7 @@ public final class Suncet {
         }
         try {
             return COMMANDS.get(args[0]).run(Arrays.copyOfRange(args, 1, args.length));
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | NonFiniteTrainingException e) {
             System.err.println("error: " + oneLine(String.valueOf(e.getMessage())));
             return 2;
         } catch (Exception e) {

@@ -13,6 +13,7 @@ import org.suncet.examples.recipe.DistillationTraining;
 import org.suncet.examples.run.Checkpoint;
 import org.suncet.examples.run.ProgressBar;
 import org.suncet.examples.run.TrainingState;
+import org.suncet.train.NonFiniteTrainingException;
 
 /**
  * {@code suncet distill --teacher FINETUNE_RUN}: SimCLRv2 self-distillation ({@link
@@ -24,6 +25,10 @@ import org.suncet.examples.run.TrainingState;
  * student's accuracy on them: on the training images for an image folder pre-trained without {@code
  * --test-folder} or {@code --holdout-fraction}, which the program prints and the run's configuration
  * records ({@code test-set}).
+ *
+ * <p>A step whose loss or gradients go non-finite stops the run at once, before it updates anything
+ * or writes its epoch: one line {@code error: non-finite ... at epoch E step S of N; ...} naming
+ * the last good checkpoint, exit code 2.
  */
 public final class Distill {
 
@@ -104,7 +109,13 @@ public final class Distill {
                 for (int epoch = state.epochsCompleted(); epoch < epochs; epoch++) {
                     Engine.getInstance().setRandomSeed((int) TrainingState.seedForEpoch(seed, epoch));
                     bar.startEpoch(epoch);
-                    double loss = training.runEpoch(epoch, (images, stepLoss) -> bar.step(images, stepLoss));
+                    double loss;
+                    try {
+                        loss = training.runEpoch(epoch, (images, stepLoss) -> bar.step(images, stepLoss));
+                    } catch (NonFiniteTrainingException e) {
+                        bar.finishEpoch();
+                        throw run.stopped(e);
+                    }
                     double top1 = training.evaluate(data.test()).top1();
                     bar.finishEpoch();
                     System.out.printf("epoch %d: student %s top-1 %.4f%n", epoch + 1, data.heldOut() ? "test" : "training-image", top1);

@@ -14,6 +14,7 @@ import org.suncet.examples.recipe.SupervisedTraining;
 import org.suncet.examples.run.Checkpoint;
 import org.suncet.examples.run.ProgressBar;
 import org.suncet.examples.run.TrainingState;
+import org.suncet.train.NonFiniteTrainingException;
 import org.suncet.models.ContrastiveModel;
 
 /**
@@ -27,6 +28,10 @@ import org.suncet.models.ContrastiveModel;
  * images ({@link TrainingData}): for an image folder pre-trained without {@code --test-folder} or
  * {@code --holdout-fraction} these are the training images, which the program prints and the run's
  * configuration records ({@code test-set}).
+ *
+ * <p>A step whose loss or gradients go non-finite stops the run at once, before it updates anything
+ * or writes its epoch: one line {@code error: non-finite ... at epoch E step S of N; ...} naming
+ * the last good checkpoint, exit code 2.
  */
 public final class Finetune {
 
@@ -119,7 +124,13 @@ public final class Finetune {
                 for (int epoch = state.epochsCompleted(); epoch < epochs; epoch++) {
                     Engine.getInstance().setRandomSeed((int) TrainingState.seedForEpoch(seed, epoch));
                     bar.startEpoch(epoch);
-                    double[] result = training.runEpoch(epoch, bar::step);
+                    double[] result;
+                    try {
+                        result = training.runEpoch(epoch, bar::step);
+                    } catch (NonFiniteTrainingException e) {
+                        bar.finishEpoch();
+                        throw run.stopped(e);
+                    }
                     double top1 = training.evaluate(data.test()).top1();
                     bar.finishEpoch();
                     System.out.printf("epoch %d: %s top-1 %.4f%n", epoch + 1, data.heldOut() ? "test" : "training-image", top1);

@@ -13,6 +13,7 @@ import org.suncet.examples.recipe.ContrastivePretraining;
 import org.suncet.examples.recipe.PretrainConfig;
 import org.suncet.examples.run.ProgressBar;
 import org.suncet.examples.run.TrainingState;
+import org.suncet.train.NonFiniteTrainingException;
 
 /**
  * {@code suncet pretrain}: SimCLR or SimCLR + SuNCEt pre-training ({@link ContrastivePretraining})
@@ -25,6 +26,10 @@ import org.suncet.examples.run.TrainingState;
  * class-stratified {@code --holdout-fraction F}, and without either measures accuracy on the training
  * images, which the program prints and records as {@code test-set} in the run's configuration. The
  * fine-tuning, distillation and evaluation runs built on this one use the same data and test images.
+ *
+ * <p>A step whose objective or gradients go non-finite stops the run at once, before it updates
+ * anything or writes its epoch: one line {@code error: non-finite ... at epoch E step S of N; ...}
+ * naming the last good checkpoint, exit code 2.
  */
 public final class Pretrain {
 
@@ -131,12 +136,18 @@ public final class Pretrain {
                     bar.startEpoch(epoch);
                     long[] lastRows = {training.getRowsForwarded()};
                     double[] lastTotal = {0};
-                    double loss = training.runEpoch(epoch, (e, step, stepsPerEpoch, meanLoss, rows) -> {
-                        double total = meanLoss * step;
-                        bar.step(config.unlabeledImages(), total - lastTotal[0]);
-                        lastTotal[0] = total;
-                        lastRows[0] = rows;
-                    });
+                    double loss;
+                    try {
+                        loss = training.runEpoch(epoch, (e, step, stepsPerEpoch, meanLoss, rows) -> {
+                            double total = meanLoss * step;
+                            bar.step(config.unlabeledImages(), total - lastTotal[0]);
+                            lastTotal[0] = total;
+                            lastRows[0] = rows;
+                        });
+                    } catch (NonFiniteTrainingException e) {
+                        bar.finishEpoch();
+                        throw run.stopped(e);
+                    }
                     bar.finishEpoch();
                     steps += training.getStepsPerEpoch();
                     long rows = rowsBefore + training.getRowsForwarded();

@@ -15,6 +15,7 @@ import org.suncet.examples.run.MetricsCsv;
 import org.suncet.examples.run.ProgressBar;
 import org.suncet.examples.run.RunFolder;
 import org.suncet.examples.run.TrainingState;
+import org.suncet.train.NonFiniteTrainingException;
 
 /**
  * The bookkeeping around a training subcommand's epoch loop, in the order the {@code run} package
@@ -22,7 +23,8 @@ import org.suncet.examples.run.TrainingState;
  * load the last {@link Checkpoint} before anything is written, then cut {@code metrics.csv} back to
  * it; after each epoch append the metrics row, redraw the PNG curves ({@code <column>.png} against
  * the epoch) and save the checkpoint last, with the optimizer's momentum as named arrays {@code
- * momentum/<parameter>} and the rows forwarded as a counter.
+ * momentum/<parameter>} and the rows forwarded as a counter. A step that goes non-finite ends the
+ * run before anything of its epoch is written ({@link #stopped}).
  */
 final class TrainingRun {
 
@@ -125,6 +127,20 @@ final class TrainingRun {
 
     Path folder() {
         return folder.folder();
+    }
+
+    /**
+     * Adds to the exception of a step whose loss or gradients went non-finite what the run kept: the
+     * step updated nothing and its epoch saved nothing, so the last checkpoint (named, with its
+     * epoch) is intact and {@code --resume} continues from it.
+     */
+    NonFiniteTrainingException stopped(NonFiniteTrainingException e) {
+        if (state != null && state.epochsCompleted() > 0) {
+            return e.withContext("; nothing of epoch " + (state.epochsCompleted() + 1)
+                    + " was saved: the last good checkpoint " + folder.folder().resolve(Checkpoint.FILE_NAME)
+                    + " (after epoch " + state.epochsCompleted() + ") is intact, resume from it with --resume");
+        }
+        return e.withContext("; nothing was saved: the run has no checkpoint yet (--overwrite starts it again)");
     }
 
     /** The resolved configuration of an earlier run, checked to be of one of {@code commands}. */

@@ -24,6 +24,7 @@ import org.suncet.train.ClassBalancedSampler;
 import org.suncet.train.LabelSplit;
 import org.suncet.train.Lars;
 import org.suncet.train.LearningRateScaling;
+import org.suncet.train.NonFiniteTrainingException;
 import org.suncet.train.PretrainingStep;
 import org.suncet.train.WarmupCosineSchedule;
 
@@ -37,6 +38,11 @@ import org.suncet.train.WarmupCosineSchedule;
  * <p>Every random choice derives from the configuration's seed: the model's initialisation, the
  * order of the unlabeled images in each epoch, the support batches and the augmentations (a pure
  * function of seed, epoch and image index). The compute of the run is counted in rows forwarded.
+ *
+ * <p>A step whose objective or gradients are non-finite updates nothing and ends the epoch with a
+ * {@link NonFiniteTrainingException} that says where: {@code "... at epoch 2 step 3 of 4"} (1-based,
+ * as the progress output counts). The losses' own value checks are off, so that non-finite
+ * projections are reported the same way.
  */
 public final class ContrastivePretraining implements AutoCloseable {
 
@@ -116,9 +122,18 @@ public final class ContrastivePretraining implements AutoCloseable {
         model.setBlock(network);
         SuNCEtPretrainingLoss objective =
                 SuNCEtPretrainingLoss.builder()
-                        .optContrastiveLoss(NtXentLoss.builder().optTemperature(config.temperature()).build())
+                        // value checks off: the step's finite check reports non-finite projections
+                        // with the epoch and step, and the sampler guarantees positives
+                        .optContrastiveLoss(
+                                NtXentLoss.builder()
+                                        .optTemperature(config.temperature())
+                                        .optCheckValues(false)
+                                        .build())
                         .optSupervisedLoss(
-                                SuNCEtLoss.builder().optTemperature(config.supervisedTemperature()).build())
+                                SuNCEtLoss.builder()
+                                        .optTemperature(config.supervisedTemperature())
+                                        .optCheckValues(false)
+                                        .build())
                         .optSupervisedWeight(config.suncet() ? config.supervisedWeight() : 0f)
                         .optSupervisedEpochs(config.supervisedEpochs())
                         .build();
@@ -237,6 +252,8 @@ public final class ContrastivePretraining implements AutoCloseable {
      * @param epoch the 0-based epoch
      * @param listener told after every step
      * @return the mean objective of the epoch
+     * @throws NonFiniteTrainingException at the first step whose objective or gradients are not
+     *     finite, before it updates anything; its message ends with the epoch and step
      */
     public double runEpoch(int epoch, EpochListener listener) {
         int n = config.unlabeledImages();
@@ -245,12 +262,16 @@ public final class ContrastivePretraining implements AutoCloseable {
                 sampler != null && step.needsSupport(epoch) ? sampler.batchesOfEpoch(epoch) : null;
         double total = 0;
         NDManager base = data.images().getManager();
+        int poisoned = InjectedNaN.stepOf("pretraining", epoch);
         for (int s = 0; s < stepsPerEpoch; s++) {
             long[] indices = java.util.Arrays.copyOfRange(order, s * n, (s + 1) * n);
             try (NDManager stepManager = base.newSubManager()) {
                 NDArray images = data.imagesAt(stepManager, indices);
                 NDList twoViews = views.transformBatch(images, epoch, indices);
                 NDArray viewRows = NDArrays.concat(twoViews); // [2n, C, H, W], view-major
+                if (s == poisoned) {
+                    viewRows = InjectedNaN.poison(viewRows);
+                }
                 NDArray supportRows = null;
                 NDArray supportLabels = null;
                 if (support != null) {
@@ -264,8 +285,12 @@ public final class ContrastivePretraining implements AutoCloseable {
                                     .create(data.labelsAt(supportIndices))
                                     .toDevice(viewRows.getDevice(), false);
                 }
-                PretrainingStep.Result result =
-                        step.run(trainer, viewRows, supportRows, supportLabels, epoch);
+                PretrainingStep.Result result;
+                try {
+                    result = step.run(trainer, viewRows, supportRows, supportLabels, epoch);
+                } catch (NonFiniteTrainingException e) {
+                    throw StepLocation.located(e, epoch, s, stepsPerEpoch);
+                }
                 rowsForwarded += result.rowsForwarded();
                 total += result.loss().getFloat();
             }

@@ -16,6 +16,7 @@ import org.suncet.train.ClassifierEvaluation;
 import org.suncet.train.DistillationStep;
 import org.suncet.train.Lars;
 import org.suncet.train.LearningRateScaling;
+import org.suncet.train.NonFiniteTrainingException;
 import org.suncet.train.WarmupCosineSchedule;
 
 /**
@@ -30,6 +31,9 @@ import org.suncet.train.WarmupCosineSchedule;
  * <p>Every random choice comes from the seed: the order of the images per epoch and the
  * augmentation (a pure function of seed, epoch and image index). Compute is counted in rows the
  * student forwarded.
+ *
+ * <p>A step whose loss or gradients are non-finite updates nothing and ends the epoch with a
+ * {@link NonFiniteTrainingException} that says where: {@code "... at epoch 2 step 3 of 4"}.
  */
 public final class DistillationTraining implements AutoCloseable {
 
@@ -110,18 +114,29 @@ public final class DistillationTraining implements AutoCloseable {
      * @param epoch the 0-based epoch
      * @param listener told after every step with the images of the step and its loss; may be null
      * @return the mean distillation loss of the epoch
+     * @throws NonFiniteTrainingException at the first step whose loss or gradients are not finite,
+     *     before it updates anything; its message ends with the epoch and step
      */
     public double runEpoch(int epoch, java.util.function.ObjDoubleConsumer<Integer> listener) {
         long[] order = SeededPermutation.of(unlabeled.size(), seed * 1_000_003L + epoch);
         double total = 0;
         NDManager base = unlabeled.images().getManager();
+        int poisoned = InjectedNaN.stepOf("distillation", epoch);
         for (int s = 0; s < stepsPerEpoch; s++) {
             long[] indices = Arrays.copyOfRange(order, s * batchSize, (s + 1) * batchSize);
             double loss;
             try (NDManager stepManager = base.newSubManager()) {
                 NDArray images = unlabeled.imagesAt(stepManager, indices);
                 NDArray augmented = view.transformBatch(images, epoch, indices).head();
-                DistillationStep.Result result = step.run(trainer, augmented);
+                if (s == poisoned) {
+                    augmented = InjectedNaN.poison(augmented);
+                }
+                DistillationStep.Result result;
+                try {
+                    result = step.run(trainer, augmented);
+                } catch (NonFiniteTrainingException e) {
+                    throw StepLocation.located(e, epoch, s, stepsPerEpoch);
+                }
                 rowsForwarded += result.rowsForwarded();
                 loss = result.loss().getFloat();
             }

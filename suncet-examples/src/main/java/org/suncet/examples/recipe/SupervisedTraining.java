@@ -15,6 +15,7 @@ import org.suncet.examples.data.ImageData;
 import org.suncet.train.ClassifierEvaluation;
 import org.suncet.train.LearningRateScaling;
 import org.suncet.train.NesterovSgd;
+import org.suncet.train.NonFiniteTrainingException;
 import org.suncet.train.SupervisedStep;
 import org.suncet.train.WarmupCosineSchedule;
 
@@ -28,6 +29,9 @@ import org.suncet.train.WarmupCosineSchedule;
  * <p>Every random choice comes from the seed: the order of the labeled images per epoch and the
  * augmentation (a pure function of seed, epoch and image index). Compute is counted in rows
  * forwarded.
+ *
+ * <p>A step whose loss or gradients are non-finite updates nothing and ends the epoch with a
+ * {@link NonFiniteTrainingException} that says where: {@code "... at epoch 2 step 3 of 4"}.
  */
 public final class SupervisedTraining implements AutoCloseable {
 
@@ -142,12 +146,15 @@ public final class SupervisedTraining implements AutoCloseable {
      * @param epoch the 0-based epoch
      * @param listener told after every step; may be null
      * @return the mean loss and the training accuracy of the epoch
+     * @throws NonFiniteTrainingException at the first step whose loss or gradients are not finite,
+     *     before it updates anything; its message ends with the epoch and step
      */
     public double[] runEpoch(int epoch, StepListener listener) {
         long[] order = SeededPermutation.of(labeled.size(), seed * 1_000_003L + epoch);
         double loss = 0;
         double correct = 0;
         NDManager base = labeled.images().getManager();
+        int poisoned = InjectedNaN.stepOf("supervised", epoch);
         for (int s = 0; s < stepsPerEpoch; s++) {
             long[] indices = Arrays.copyOfRange(order, s * batchSize, (s + 1) * batchSize);
             try (NDManager stepManager = base.newSubManager()) {
@@ -155,7 +162,15 @@ public final class SupervisedTraining implements AutoCloseable {
                 NDArray labels =
                         stepManager.create(labeled.labelsAt(indices)).toDevice(images.getDevice(), false);
                 NDArray augmented = view.transformBatch(images, epoch, indices).head();
-                SupervisedStep.Result result = step.run(trainer, augmented, labels);
+                if (s == poisoned) {
+                    augmented = InjectedNaN.poison(augmented);
+                }
+                SupervisedStep.Result result;
+                try {
+                    result = step.run(trainer, augmented, labels);
+                } catch (NonFiniteTrainingException e) {
+                    throw StepLocation.located(e, epoch, s, stepsPerEpoch);
+                }
                 rowsForwarded += result.rows();
                 float stepLoss = result.loss().getFloat();
                 double stepAccuracy = result.accuracy();

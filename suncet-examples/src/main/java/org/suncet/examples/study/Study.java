@@ -35,6 +35,7 @@ import org.suncet.models.ParameterCount;
 import org.suncet.models.ResNet;
 import org.suncet.train.ClassifierEvaluation;
 import org.suncet.train.LabelSplit;
+import org.suncet.train.NonFiniteTrainingException;
 
 /**
  * {@code suncet study}: tests SuNCEt's claim (Assran et al. 2020: SimCLR + SuNCEt reaches SimCLR's
@@ -58,6 +59,10 @@ import org.suncet.train.LabelSplit;
  * {@code --data} (the Fashion-MNIST folder), {@code --out} (results and figures, default {@code
  * docs/study}), {@code --report} (default {@code docs/study.md}), {@code --work} (teacher weights,
  * default {@code runs/study-work}), {@code --resume}.
+ *
+ * <p>A training step whose loss or gradients go non-finite stops the study at once with one line
+ * {@code error: non-finite ... at epoch E step S of N in THE CELL'S TRAINING (...); every finished
+ * cell is kept in results.csv ...} and exit code 2; no report is written from a failed run.
  */
 public final class Study {
 
@@ -211,6 +216,8 @@ public final class Study {
             for (long seed : config.seeds()) {
                 runSeed(seed, manager);
             }
+        } catch (NonFiniteTrainingException e) {
+            throw e.withContext("; every finished cell is kept in " + csvFile + ": --resume continues from them");
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         new StudyReport(config, records, quick, Versions.current()).write(report, out);
@@ -349,7 +356,12 @@ public final class Study {
         long started = System.nanoTime();
         double loss = Double.NaN;
         for (int epoch = 0; epoch < budget; epoch++) {
-            loss = pretraining.runEpoch(epoch, (e, s, total, mean, rows) -> steps[0]++);
+            try {
+                loss = pretraining.runEpoch(epoch, (e, s, total, mean, rows) -> steps[0]++);
+            } catch (NonFiniteTrainingException e) {
+                throw e.withContext(String.format(
+                        Locale.ROOT, " in %s pre-training (seed %d, %d-epoch budget)", name, c.seed(), budget));
+            }
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         console.printf(
@@ -378,7 +390,16 @@ public final class Study {
         try (SupervisedTraining training =
                 new SupervisedTraining(classifier, labeled, epochs, batch, config.finetuneRate(), seed)) {
             for (int epoch = 0; epoch < epochs; epoch++) {
-                training.runEpoch(epoch);
+                try {
+                    training.runEpoch(epoch);
+                } catch (NonFiniteTrainingException e) {
+                    String phase =
+                            run == null
+                                    ? "supervised-only training"
+                                    : method + " fine-tuning after " + budget + " pre-training epochs";
+                    throw e.withContext(String.format(
+                            Locale.ROOT, " in the %s (seed %d, %s %% labels)", phase, seed, 100 * fraction));
+                }
             }
             double seconds = (System.nanoTime() - started) / 1e9;
             ClassifierEvaluation.Result onValidation = training.evaluate(validation);
@@ -432,7 +453,12 @@ public final class Study {
                             teacher, student, unlabeled, config.distillEpochs(), config.distillBatch(),
                             config.distillRate(), seed, 0)) {
                 for (int epoch = 0; epoch < config.distillEpochs(); epoch++) {
-                    training.runEpoch(epoch, null);
+                    try {
+                        training.runEpoch(epoch, null);
+                    } catch (NonFiniteTrainingException e) {
+                        throw e.withContext(String.format(
+                                Locale.ROOT, " in the distillation (seed %d, %s %% labels)", seed, 100 * fraction));
+                    }
                 }
                 double seconds = (System.nanoTime() - started) / 1e9;
                 ClassifierEvaluation.Result onTest = training.evaluate(test);
