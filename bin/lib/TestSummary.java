@@ -24,8 +24,8 @@ import org.w3c.dom.NodeList;
  *   TestSummary ROOT MAVEN_LOG MAVEN_EXIT [--brief]
  * </pre>
  *
- * It reads every module's {@code target/surefire-reports/TEST-*.xml} (each test case, not Surefire's
- * per-class totals, which count only the last engine of a class run by both JUnit Jupiter and jqwik),
+ * It reads every module's {@code target/surefire-reports/TEST-*.xml} test case by test case (a class run
+ * by both JUnit Jupiter and jqwik lists all its cases, but its per-class totals hold one engine's count),
  * the reactor summary in the Maven log (which modules did not finish) and Maven's exit status, then
  * prints every failing test as {@code module class#method} and closing lines in Surefire's and Maven's
  * own form ({@code Tests run: N, Failures: F, Errors: E, Skipped: S}, {@code BUILD SUCCESS} or

@@ -187,8 +187,8 @@ class SimClrAugmentationTest {
         }
         // Everything before the blur is bit-identical across groupings (see the property above); the blur's
         // banded BLAS products may sum in another order when other rows share the call, by at most
-        // 4.01 * taps * u before normalisation (FloatBounds.blurOrders). With radius 3 and std 0.2 that is
-        // 112 u = 6.7e-6; on this machine's AMD EPYC the paths agree bit for bit.
+        // 4.01 * taps * u before normalisation (FloatBounds.blurOrders). With 7 taps and std 0.2 that is
+        // 152 u = 9.1e-6; on this machine's AMD EPYC the paths agree bit for bit.
         double bound = FloatBounds.blurOrdersNormalised(taps, minStd, maxAbs);
         long[] indices = new long[b];
         for (int i = 0; i < b; i++) {
