@@ -32,9 +32,22 @@ import java.util.function.UnaryOperator;
  *       whose V slices are the views.</li>
  * </ol>
  * Every row gets exactly the ops of its per-image view ({@link SimClrAugmentation#apply}) with the same
- * float arithmetic (the per-image ops use the same kernels), so the results equal the per-image path
- * (bit for bit in the tests); the work per call is a few hundred small ops per chunk whatever the batch
- * size.
+ * float arithmetic (the per-image ops use the same kernels); the work per call is a few hundred small
+ * ops per chunk whatever the batch size.
+ *
+ * <p><b>Which rows share a call does not change a row's bits, except in the blur.</b> Every step but
+ * the blur is element-wise float32 arithmetic in a fixed order (each product and sum rounded once; the
+ * channel mix included, see {@link ColorOps}), a per-row, per-channel mean, or a copy, so on any CPU
+ * and at any thread count a row's result does not depend on the chunk size, on the other rows or views
+ * in its pass, or on its memory offset: the whole-batch, chunked, merged-view and per-image paths give
+ * the same bits. The blur is banded matrix products in the BLAS ({@link GaussianBlurKernel}), whose
+ * summation order and FMA use may change with the batch of matrices and their alignment (oneMKL
+ * promises equal results only for equal alignment and thread count), so a row blurred with a kernel of
+ * {@code k > 1} taps is only equal to float rounding across groupings: each of the two passes sums at
+ * most {@code k} non-negative products of weights summing to 1 with values in [0, 1], so two orders
+ * differ by at most {@code 2 k u} per pass ({@code u = 2^-24}), {@code 4 k u} after both, before
+ * normalisation divides by the std. A solarize after the blur turns such a difference into a flip where
+ * a value lies within it of the threshold.
  */
 final class BatchedSimClrView {
 
@@ -275,8 +288,9 @@ final class BatchedSimClrView {
             }
             int hueStart = clamp(end(slot - 1), start, end) - start;
             int hueEnd = clamp(end(slot), start, end) - start;
-            NDArray out = linear ? ColorOps.mix(scope, x, scale, gray ? grayWeight : null, mean ? meanWeight : null)
-                    : x;
+            // in place: x is this chunk's own array, and the hue rows (identity in the mix) keep their values
+            NDArray out = linear
+                    ? ColorOps.mix(scope, x, scale, gray ? grayWeight : null, mean ? meanWeight : null, true) : x;
             if (hueEnd > hueStart) {
                 float[] deltas = new float[hueEnd - hueStart];
                 for (int j = hueStart; j < hueEnd; j++) {

@@ -26,7 +26,9 @@ import java.util.SplittableRandom;
  * <p>Each step draws from its own sub-stream ({@code random.split()} in step order), so changing one
  * step's settings does not change another step's draws. {@link #applyBatch} runs a batch with one
  * parameter set per sample using batched tensor ops only (see {@link BatchedSimClrView}); for the same
- * parameters it equals {@link #apply} per image to float rounding. One-channel images work throughout:
+ * parameters it equals {@link #apply} per image bit for bit, except that a blur wider than one tap is
+ * equal to float rounding (and a solarize after it can flip a value within that rounding of the
+ * threshold). One-channel images work throughout:
  * saturation, hue and grayscale leave them unchanged (expand with {@link ImageTensors#toRgb} first for
  * colour augmentation).
  *
@@ -136,7 +138,7 @@ public final class SimClrAugmentation extends RandomTransform<SimClrViewParamete
     /**
      * Applies one parameter set per sample with batched tensor ops only (see {@link BatchedSimClrView}):
      * per-sample crops and flips by two whole-row selections, colour jitter slot by slot on contiguous
-     * row ranges, per-sample blur kernels in one depthwise convolution.
+     * row ranges, per-sample blur kernels as banded matrix products.
      *
      * @param batch float32 {@code [B, C, H, W]}
      * @param parameters B parameter sets; applied blurs must share one kernel size

@@ -31,12 +31,14 @@ class ImageTensorsTest {
             for (int k = 0; k < c; k++) {
                 for (int i = 0; i < h; i++) {
                     for (int j = 0; j < w; j++) {
+                        // one correctly rounded float32 division on each side: equal (1e-7 < 2 ulps of 1)
                         assertEquals((hwc[(i * w + j) * c + k] & 0xFF) / 255f, values[(k * h + i) * w + j], 1e-7);
                     }
                 }
             }
             NDArray batch = ImageTensors.toFloatChw(image.toType(DataType.FLOAT32, false).expandDims(0));
             assertEquals(new Shape(1, c, h, w), batch.getShape());
+            // uint8 and float32 inputs take the same division: identical
             ImageOpsTest.check(batch.get(0), out, 0);
         }
     }
@@ -48,6 +50,7 @@ class ImageTensorsTest {
             Pipeline pipeline = new Pipeline().add(ImageTensors::toFloatChw).add(ImageTensors::toRgb);
             NDArray out = pipeline.transform(new NDList(mnist)).singletonOrThrow();
             assertEquals(new Shape(3, 28, 28), out.getShape());
+            // channel copies: identical; 255 / 255 is exactly 1
             ImageOpsTest.check(out.get(2), out.get(0), 0);
             assertEquals(255 / 255f, out.max().getFloat(), 1e-7);
         }

@@ -30,6 +30,7 @@ class RandomCoinTransformsTest {
         float[] x = Images.random(5, 3, 4, 6, false);
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray image = Images.array(m, x, 3, 4, 6);
+            // exact equalities: each random wrapper calls the same deterministic op (or returns its input)
             assertArrayEquals(ImageOps.hflip(image).toFloatArray(),
                     new RandomHorizontalFlip(0.5).apply(image, true).toFloatArray());
             assertArrayEquals(x, new RandomHorizontalFlip(0.5).apply(image, false).toFloatArray());

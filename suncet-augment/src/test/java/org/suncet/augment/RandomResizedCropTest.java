@@ -25,6 +25,8 @@ class RandomResizedCropTest {
             CropBox box = crop.draw(new ViewKey(0, i, 0), side, side);
             areas[i] = (double) box.height() * box.width() / (side * side);
             logRatios[i] = Math.log((double) box.width() / box.height());
+            // w and h are rounded to whole pixels (<= 0.5 each, sides <= 4000 * sqrt(0.5 * 4 / 3)): the
+            // area moves by at most 0.5 (w + h) + 0.25 < 3300 px of 1.6e7, 2.1e-4, inside 1e-3
             assertTrue(areas[i] >= 0.1 - 1e-3 && areas[i] <= 0.5 + 1e-3, "area fraction " + areas[i]);
         }
         assertTrue(Frequencies.ksUniform(areas, 0.1, 0.5) < Frequencies.ksCritical(n));
@@ -58,6 +60,9 @@ class RandomResizedCropTest {
             CropBox box = crop.draw(key, 20, 17);
             NDArray out = crop.transform(image, key);
             assertEquals(new Shape(3, 5, 6), out.getShape());
+            // double reference: the float32 source position s = (d + 0.5) * (size / n) - 0.5 < 32 takes
+            // three roundings, each at most u times a value below 32 (1.9e-6), into a weight, times
+            // |a - b| <= 1, plus the blend's 3u: < 6e-6, inside 1e-5
             ImageOpsTest.check(out, Reference.resizedCrop(x, 3, 20, 17, (int) box.top(), (int) box.left(),
                     (int) box.height(), (int) box.width(), 5, 6), 1e-5);
         }
