@@ -25,7 +25,9 @@ import java.util.List;
  * <p>Layout: stem ({@link ResNetStem}: 7×7/2 + max-pool, or the CIFAR 3×3/1 stem), four stages of
  * {@link BasicBlock}s or {@link BottleneckBlock}s of widths {@code 64w, 128w, 256w, 512w}, strides
  * 1, 2, 2, 2 on the first block of each stage, projection shortcuts exactly where the shape
- * changes. Convolutions have no bias; batch norm has decay 0.9 and ε = 1e-5 by default. At width 1
+ * changes (a downsampling shortcut subsamples first and then runs a stride-1 1×1 convolution, the
+ * same function as torchvision's strided one: see {@code SubsampledProjection} for the oneDNN bug
+ * this avoids). Convolutions have no bias; batch norm has decay 0.9 and ε = 1e-5 by default. At width 1
  * the trainable parameter counts equal torchvision's {@code resnet18..152} without the fc layer
  * (11,176,512 / 21,284,672 / 23,508,032 / 42,500,160 / 58,143,808).
  *

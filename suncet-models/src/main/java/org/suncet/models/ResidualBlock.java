@@ -15,8 +15,9 @@ import ai.djl.util.PairList;
  * A residual block of He et al. 2016: {@code y = relu(F(x) + S(x))}, where {@code F} is the
  * residual branch (see {@link BasicBlock}, {@link BottleneckBlock}) and {@code S} the shortcut: the
  * identity when the shape is kept, else a projection (1×1 convolution with the block's stride and
- * batch norm; with selective kernels ResNet-D's 2×2 average pool, then a 1×1 convolution of stride
- * 1 and batch norm).
+ * batch norm, computed as {@code SubsampledProjection}: every stride-th pixel, then a stride-1 1×1
+ * convolution, which avoids a faulty oneDNN kernel; with selective kernels ResNet-D's 2×2 average
+ * pool, then a 1×1 convolution of stride 1 and batch norm).
  *
  * <p>With zero-init residual the last batch norm of {@code F} starts with γ = 0, so at
  * initialisation {@code y = relu(S(x))} exactly (Goyal et al. 2017; SimCLR does this).
