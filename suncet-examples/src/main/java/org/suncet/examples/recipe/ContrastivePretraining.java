@@ -74,6 +74,7 @@ public final class ContrastivePretraining implements AutoCloseable {
     private final ClassBalancedSampler sampler;
     private final int stepsPerEpoch;
     private long rowsForwarded;
+    private PretrainingStep.Terms epochTerms;
 
     /**
      * Builds the model and its trainer.
@@ -261,6 +262,7 @@ public final class ContrastivePretraining implements AutoCloseable {
         Iterator<List<Long>> support =
                 sampler != null && step.needsSupport(epoch) ? sampler.batchesOfEpoch(epoch) : null;
         double total = 0;
+        double[] termTotals = new double[6];
         NDManager base = data.images().getManager();
         int poisoned = InjectedNaN.stepOf("pretraining", epoch);
         for (int s = 0; s < stepsPerEpoch; s++) {
@@ -293,12 +295,38 @@ public final class ContrastivePretraining implements AutoCloseable {
                 }
                 rowsForwarded += result.rowsForwarded();
                 total += result.loss().getFloat();
+                PretrainingStep.Terms terms = result.readTerms();
+                double[] values = {
+                    terms.ntXent(), terms.suncet(), terms.supervisedWeight(),
+                    terms.ntXentGradientNorm(), terms.suncetGradientNorm(), terms.meanFeatureNorm()
+                };
+                for (int t = 0; t < values.length; t++) {
+                    termTotals[t] += values[t];
+                }
             }
+            int done = s + 1;
+            epochTerms =
+                    new PretrainingStep.Terms(
+                            termTotals[0] / done, termTotals[1] / done, termTotals[2] / done,
+                            termTotals[3] / done, termTotals[4] / done, termTotals[5] / done);
             if (listener != null) {
-                listener.onStep(epoch, s + 1, stepsPerEpoch, total / (s + 1), rowsForwarded);
+                listener.onStep(epoch, done, stepsPerEpoch, total / done, rowsForwarded);
             }
         }
         return total / stepsPerEpoch;
+    }
+
+    /**
+     * Returns the means over the steps of the last (or current) {@link #runEpoch} of each step's
+     * terms ({@link PretrainingStep.Result#readTerms()}): NT-Xent, SuNCEt without λ (NaN in an
+     * epoch where SuNCEt is off), λ as applied, ‖∂L_ntxent/∂z‖, ‖λ·∂L_suncet/∂z‖ and mean ‖h‖. A
+     * user tuning λ compares the two gradient norms; a growing ‖h‖ shows the supervised term
+     * inflating the features.
+     *
+     * @return the epoch's mean terms; null before the first step
+     */
+    public PretrainingStep.Terms getEpochTerms() {
+        return epochTerms;
     }
 
     /** Closes the trainer and the model. */
