@@ -37,7 +37,9 @@ import org.suncet.train.WarmupCosineSchedule;
  *
  * <p>Every random choice derives from the configuration's seed: the model's initialisation, the
  * order of the unlabeled images in each epoch, the support batches and the augmentations (a pure
- * function of seed, epoch and image index). The compute of the run is counted in rows forwarded.
+ * function of seed, epoch and image index for the unlabeled views; of seed, epoch and draw — step
+ * and position — for the support, so that a labeled image drawn again gets a fresh view: see
+ * {@code supportViews}). The compute of the run is counted in rows forwarded.
  *
  * <p>A step whose objective or gradients are non-finite updates nothing and ends the epoch with a
  * {@link NonFiniteTrainingException} that says where: {@code "... at epoch 2 step 3 of 4"} (1-based,
@@ -278,10 +280,7 @@ public final class ContrastivePretraining implements AutoCloseable {
                 NDArray supportLabels = null;
                 if (support != null) {
                     long[] supportIndices = support.next().stream().mapToLong(Long::longValue).toArray();
-                    supportRows =
-                            supportView
-                                    .transformBatch(data.imagesAt(stepManager, supportIndices), epoch, supportIndices)
-                                    .head();
+                    supportRows = supportViews(stepManager, epoch, s, supportIndices);
                     supportLabels =
                             stepManager
                                     .create(data.labelsAt(supportIndices))
@@ -314,6 +313,28 @@ public final class ContrastivePretraining implements AutoCloseable {
             }
         }
         return total / stepsPerEpoch;
+    }
+
+    /**
+     * Returns the augmented support batch of one step: each draw of a labeled image gets a view of
+     * its own. The view of the support row at {@code position} of step {@code step} is keyed by
+     * {@code (seed + 1, epoch, step·S + position)} instead of the image's index, so an image drawn
+     * again in the same epoch (about 15 times an epoch at 1 % labels) gets a fresh view, as the
+     * official code's data loader gives, and the run stays replayable from its seed: the key depends
+     * only on the epoch and the step, which a resumed run reaches the same way.
+     *
+     * @param manager the step's manager
+     * @param epoch the 0-based epoch
+     * @param step the 0-based step within the epoch
+     * @param supportIndices the S dataset indices of the step's support, from the sampler
+     * @return {@code [S, C, H, W]} views, one per draw
+     */
+    NDArray supportViews(NDManager manager, int epoch, int step, long[] supportIndices) {
+        long[] drawKeys = new long[supportIndices.length];
+        for (int p = 0; p < drawKeys.length; p++) {
+            drawKeys[p] = (long) step * supportIndices.length + p;
+        }
+        return supportView.transformBatch(data.imagesAt(manager, supportIndices), epoch, drawKeys).head();
     }
 
     /**

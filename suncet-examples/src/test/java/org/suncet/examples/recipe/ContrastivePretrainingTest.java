@@ -2,8 +2,10 @@ package org.suncet.examples.recipe;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
@@ -92,6 +94,42 @@ class ContrastivePretrainingTest {
                 }
             }
             assertEquals(losses[1], losses[0]); // bit for bit
+        }
+    }
+
+    /**
+     * A labeled image drawn twice in one epoch gets two different views (the key of a support view
+     * is the draw, step·S + position, not the image), and the same seed gives the same views.
+     */
+    @Test
+    void aSupportImageDrawnAgainGetsAFreshViewReplayableFromTheSeed(@TempDir Path scratch) throws Exception {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            ImageData data = subset(manager, scratch, 128);
+            LabelSplit split = LabelSplit.balanced(data.labels(), 0.2, 1);
+            PretrainConfig config =
+                    new PretrainConfig(true, 1, 32, 2, 2, 0.5f, 0.1f, 1f, 1, 0.3f, 1e-6f, 0.1f, 18, 0.125f, 7, 2);
+            long[] images = {3, 5, 3, 9}; // image 3 twice in a step, and again at the next step
+            float[][] first = new float[3][];
+            try (ContrastivePretraining run = new ContrastivePretraining(config, data, split);
+                    NDManager views = manager.newSubManager()) {
+                NDArray step0 = run.supportViews(views, 0, 0, images);
+                NDArray step1 = run.supportViews(views, 0, 1, images);
+                first[0] = step0.get(0).toFloatArray();
+                first[1] = step0.get(2).toFloatArray();
+                first[2] = step1.get(0).toFloatArray();
+                assertFalse(Arrays.equals(first[0], first[1]), "two draws in one step");
+                assertFalse(Arrays.equals(first[0], first[2]), "draws at two steps");
+                NDArray otherEpoch = run.supportViews(views, 1, 0, images);
+                assertFalse(Arrays.equals(first[0], otherEpoch.get(0).toFloatArray()), "another epoch");
+            }
+            try (ContrastivePretraining again = new ContrastivePretraining(config, data, split);
+                    NDManager views = manager.newSubManager()) {
+                NDArray step0 = again.supportViews(views, 0, 0, images);
+                NDArray step1 = again.supportViews(views, 0, 1, images);
+                assertArrayEquals(first[0], step0.get(0).toFloatArray()); // bit for bit
+                assertArrayEquals(first[1], step0.get(2).toFloatArray());
+                assertArrayEquals(first[2], step1.get(0).toFloatArray());
+            }
         }
     }
 }
