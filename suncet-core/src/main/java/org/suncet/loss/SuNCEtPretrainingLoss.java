@@ -90,20 +90,49 @@ public final class SuNCEtPretrainingLoss extends AccumulatingLoss {
      * @return the scalar loss, in the projections' dtype
      */
     public NDArray compute(NDArray unlabeledViews, NDArray support, NDArray supportLabels, int epoch) {
+        Terms terms = computeTerms(unlabeledViews, support, supportLabels, epoch);
+        if (terms.supervised() != null) {
+            terms.contrastive().close();
+            terms.supervised().close();
+        }
+        return terms.total();
+    }
+
+    /**
+     * Computes the objective and each of its terms, for logging them (a user tuning λ needs each
+     * term's value): {@code total = contrastive + λ·supervised}, the same arithmetic, in the same
+     * order, as {@link #compute}, so {@code total} is bit for bit what {@code compute} returns.
+     *
+     * @param unlabeledViews {@code [V·n, D]} view-major projections of the unlabeled images
+     * @param support {@code [S, D]} projections of the labeled support, or null
+     * @param supportLabels {@code [S]} class ids of the support, or null
+     * @param epoch the 0-based epoch, which decides whether SuNCEt is on
+     * @return the terms; when SuNCEt is off, {@code supervised} is null and {@code total} is the
+     *     same array as {@code contrastive}
+     */
+    public Terms computeTerms(
+            NDArray unlabeledViews, NDArray support, NDArray supportLabels, int epoch) {
         NDArray loss = contrastive.evaluate(null, new NDList(unlabeledViews));
         if (!isSupervisedAt(epoch) || support == null) {
-            return loss;
+            return new Terms(loss, loss, null);
         }
         if (supportLabels == null) {
             throw new IllegalArgumentException("supportLabels are required with a support batch");
         }
-        try (NDArray unweighted = loss;
-                NDArray supervisedLoss =
-                        supervised.evaluate(new NDList(supportLabels), new NDList(support));
-                NDArray weighted = Scalars.mul(supervisedLoss, supervisedWeight)) {
-            return unweighted.add(weighted);
+        NDArray supervisedLoss = supervised.evaluate(new NDList(supportLabels), new NDList(support));
+        try (NDArray weighted = Scalars.mul(supervisedLoss, supervisedWeight)) {
+            return new Terms(loss.add(weighted), loss, supervisedLoss);
         }
     }
+
+    /**
+     * The objective of one step and its terms, scalars in the projections' dtype.
+     *
+     * @param total {@code contrastive + λ·supervised} (or {@code contrastive} when SuNCEt is off)
+     * @param contrastive the NT-Xent term
+     * @param supervised the SuNCEt term, unweighted (without λ); null when SuNCEt is off
+     */
+    public record Terms(NDArray total, NDArray contrastive, NDArray supervised) {}
 
     /**
      * Routes the rows by index and computes the objective at the current epoch ({@link

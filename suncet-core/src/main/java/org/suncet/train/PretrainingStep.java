@@ -3,7 +3,10 @@ package org.suncet.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import org.suncet.loss.SuNCEtPretrainingLoss;
@@ -24,6 +27,13 @@ import org.suncet.loss.SuNCEtPretrainingLoss;
  * the step is plain SimCLR: the support is not forwarded and costs nothing. The compute of a step
  * is the number of rows forwarded ({@link Result#rowsForwarded()}), the unit in which SPEC §3
  * compares methods.
+ *
+ * <p><b>Per-term diagnostics.</b> The objective is computed on a leaf copy {@code z'} of z, backward
+ * gives {@code g = ∂L/∂z'}, and the backward of the surrogate {@code sum(z ⊙ stopGradient(g))}
+ * (gradient at z: exactly g) carries it through the network: one backward through the network, as
+ * before, and the same parameter gradients bit for bit. Because NT-Xent sees only the view rows
+ * and SuNCEt only the support rows, each term's gradient at z is its rows of g; their norms, the
+ * terms' values and the mean ‖h‖ come back in {@link Result}.
  *
  * <p>The model's output at {@code projectionIndex} (default: the last output, so {@code NDList(h,
  * z)} gives z) must be {@code [rows, D]}. Bad input ({@link IllegalArgumentException}): views or
@@ -95,7 +105,8 @@ public final class PretrainingStep {
      * @param supportImages {@code [S, C, H, W]} labeled images, or null for plain SimCLR
      * @param supportLabels {@code [S]} their class ids, or null with no support
      * @param epoch the 0-based epoch
-     * @return the loss (a scalar owned by the views' manager) and the rows forwarded
+     * @return the loss (a scalar owned by the views' manager), the rows forwarded and each term's
+     *     value and gradient norm at z
      * @throws NonFiniteTrainingException if the check is on and the objective or a gradient is
      *     non-finite; nothing was updated and the gradients are zeroed
      */
@@ -112,6 +123,7 @@ public final class PretrainingStep {
         long viewRows = unlabeledViews.getShape().get(0);
         long rows = viewRows + (supervised ? supportImages.getShape().get(0) : 0);
         NDArray loss;
+        NDArray terms;
         try (GradientCollector collector = trainer.newGradientCollector()) {
             NDArray batch =
                     supervised
@@ -119,26 +131,100 @@ public final class PretrainingStep {
                             : unlabeledViews;
             NDList outputs = trainer.forward(new NDList(batch));
             NDArray z = outputs.get(projectionIndex < 0 ? outputs.size() - 1 : projectionIndex);
-            if (supervised) {
-                try (NDArray views = z.get(new NDIndex("0:{}", viewRows));
-                        NDArray support = z.get(new NDIndex("{}:", viewRows))) {
-                    loss = objective.compute(views, support, supportLabels, epoch);
+            // the objective runs on a leaf copy of z, so that ∂L/∂z can be read (PyTorch keeps no
+            // gradient of an intermediate array); then ∂L/∂z is pushed through the network with
+            // the surrogate sum(z ⊙ stopGradient(∂L/∂z)), whose gradient at z is ∂L/∂z exactly
+            try (NDArray projections = z.stopGradient()) {
+                projections.setRequiresGradient(true);
+                SuNCEtPretrainingLoss.Terms parts;
+                if (supervised) {
+                    try (NDArray views = projections.get(new NDIndex("0:{}", viewRows));
+                            NDArray support = projections.get(new NDIndex("{}:", viewRows))) {
+                        parts = objective.computeTerms(views, support, supportLabels, epoch);
+                    }
+                } else {
+                    parts = objective.computeTerms(projections, null, null, epoch);
                 }
-            } else {
-                loss = objective.compute(z, null, null, epoch);
+                loss = parts.total();
+                collector.backward(loss);
+                try (NDArray gradient = projections.getGradient();
+                        NDArray surrogate = z.mul(gradient).sum()) {
+                    collector.backward(surrogate);
+                    terms = terms(parts, gradient, viewRows, outputs);
+                }
+                if (parts.supervised() != null) {
+                    parts.contrastive().close();
+                    parts.supervised().close();
+                }
             }
-            collector.backward(loss);
             outputs.close();
             if (batch != unlabeledViews) {
                 batch.close();
             }
         }
         loss.attach(unlabeledViews.getManager());
+        terms.attach(unlabeledViews.getManager());
         if (checkFinite) {
             FiniteCheck.checkBeforeUpdate(loss, trainer);
         }
         trainer.step();
-        return new Result(loss, rows);
+        float weight = supervised ? objective.getSupervisedWeight() : 0f;
+        return new Result(loss, rows, terms, weight);
+    }
+
+    /**
+     * Stacks the step's diagnostics on the device: {@code [NT-Xent, SuNCEt (NaN when off),
+     * ‖∂L_ntxent/∂z‖, ‖λ·∂L_suncet/∂z‖ (0 when off), mean ‖h‖ (NaN without h)]}. The two terms see
+     * disjoint rows of z (views, support), so each term's gradient is its rows of ∂L/∂z.
+     */
+    private NDArray terms(
+            SuNCEtPretrainingLoss.Terms parts, NDArray gradient, long viewRows, NDList outputs) {
+        NDManager manager = gradient.getManager();
+        DataType type = gradient.getDataType();
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray contrastive = parts.contrastive().stopGradient();
+            scope.attachAll(contrastive);
+            NDArray supervisedValue =
+                    parts.supervised() == null
+                            ? scope.create(Float.NaN).toType(type, false)
+                            : parts.supervised().stopGradient();
+            scope.attachAll(supervisedValue);
+            NDArray viewGradient = gradient.get(new NDIndex("0:{}", viewRows));
+            scope.attachAll(viewGradient);
+            NDArray contrastiveNorm = viewGradient.square().sum().sqrt();
+            NDArray supervisedNorm;
+            if (gradient.getShape().get(0) > viewRows) {
+                NDArray supportGradient = gradient.get(new NDIndex("{}:", viewRows));
+                scope.attachAll(supportGradient);
+                supervisedNorm = supportGradient.square().sum().sqrt();
+            } else {
+                supervisedNorm = scope.zeros(new Shape(), type, gradient.getDevice());
+            }
+            NDArray featureNorm = meanFeatureNorm(outputs, scope, type, gradient);
+            NDArray stacked =
+                    NDArrays.stack(
+                            new NDList(
+                                    contrastive.reshape(new Shape()),
+                                    supervisedValue.toDevice(gradient.getDevice(), false)
+                                            .reshape(new Shape()),
+                                    contrastiveNorm,
+                                    supervisedNorm,
+                                    featureNorm));
+            stacked.attach(manager);
+            return stacked;
+        }
+    }
+
+    /** Mean over rows of ‖h_i‖ for the first output when the model gives more than one, else NaN. */
+    private NDArray meanFeatureNorm(NDList outputs, NDManager scope, DataType type, NDArray like) {
+        int zIndex = projectionIndex < 0 ? outputs.size() - 1 : projectionIndex;
+        if (outputs.size() < 2 || zIndex == 0) {
+            return scope.create(Float.NaN).toType(type, false).toDevice(like.getDevice(), false);
+        }
+        NDArray h = outputs.get(0).stopGradient();
+        scope.attachAll(h);
+        NDArray flat = h.reshape(h.getShape().get(0), -1); // [rows, F...] -> [rows, F]
+        return flat.square().sum(new int[] {1}).sqrt().mean().toType(type, false);
     }
 
     private static void checkSupport(NDArray views, NDArray support, NDArray labels) {
@@ -162,8 +248,50 @@ public final class PretrainingStep {
     /**
      * What a step did.
      *
+     * <p>{@code terms} holds, on the device and in z's dtype, what a user tuning λ needs, read to
+     * the host in one transfer by {@link #readTerms()}:
+     *
+     * <pre>
+     *   [0] NT-Xent value                       [1] SuNCEt value, unweighted (NaN when off)
+     *   [2] ‖∂L_ntxent/∂z‖_F over the V·n view rows
+     *   [3] ‖λ·∂L_suncet/∂z‖_F over the S support rows (0 when off)
+     *   [4] mean over the forwarded rows of ‖h_i‖₂, h the model's first output (NaN without one)
+     * </pre>
+     *
      * @param loss the scalar objective of the step, detached from the graph after backward
      * @param rowsForwarded the number of image rows the model forwarded
+     * @param terms the {@code [5]} diagnostics above
+     * @param supervisedWeight λ as applied at this step: the objective's λ when SuNCEt was on, else 0
      */
-    public record Result(NDArray loss, long rowsForwarded) {}
+    public record Result(NDArray loss, long rowsForwarded, NDArray terms, float supervisedWeight) {
+
+        /**
+         * Reads {@link #terms()} to the host (one transfer).
+         *
+         * @return the diagnostics as doubles
+         */
+        public Terms readTerms() {
+            double[] values = terms.toType(DataType.FLOAT64, false).toDoubleArray();
+            return new Terms(
+                    values[0], values[1], supervisedWeight, values[2], values[3], values[4]);
+        }
+    }
+
+    /**
+     * One step's terms on the host (see {@link Result}).
+     *
+     * @param ntXent the NT-Xent value
+     * @param suncet the SuNCEt value without λ; NaN when SuNCEt was off
+     * @param supervisedWeight λ as applied (0 when SuNCEt was off)
+     * @param ntXentGradientNorm ‖∂L_ntxent/∂z‖, Frobenius, over the view rows
+     * @param suncetGradientNorm ‖λ·∂L_suncet/∂z‖, Frobenius, over the support rows; 0 when off
+     * @param meanFeatureNorm mean ‖h_i‖ over the forwarded rows; NaN when the model gives no h
+     */
+    public record Terms(
+            double ntXent,
+            double suncet,
+            double supervisedWeight,
+            double ntXentGradientNorm,
+            double suncetGradientNorm,
+            double meanFeatureNorm) {}
 }

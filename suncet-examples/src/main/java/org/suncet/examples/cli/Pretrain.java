@@ -14,6 +14,7 @@ import org.suncet.examples.recipe.PretrainConfig;
 import org.suncet.examples.run.ProgressBar;
 import org.suncet.examples.run.TrainingState;
 import org.suncet.train.NonFiniteTrainingException;
+import org.suncet.train.PretrainingStep;
 
 /**
  * {@code suncet pretrain}: SimCLR or SimCLR + SuNCEt pre-training ({@link ContrastivePretraining})
@@ -26,6 +27,9 @@ import org.suncet.train.NonFiniteTrainingException;
  * class-stratified {@code --holdout-fraction F}, and without either measures accuracy on the training
  * images, which the program prints and records as {@code test-set} in the run's configuration. The
  * fine-tuning, distillation and evaluation runs built on this one use the same data and test images.
+ *
+ * <p>{@code metrics.csv} holds, per epoch, the loss, the rows forwarded and each term's value and
+ * gradient norm ({@link #COLUMNS}).
  *
  * <p>A step whose objective or gradients go non-finite stops the run at once, before it updates
  * anything or writes its epoch: one line {@code error: non-finite ... at epoch E step S of N; ...}
@@ -41,6 +45,19 @@ public final class Pretrain {
                     + " [--temperature T] [--suncet-temperature T] [--lr BASE] [--classes-per-step C]"
                     + " [--images-per-class K] [--train-images N] [--test-images N] [--image-size S]"
                     + " --out RUN_FOLDER [--resume | --overwrite]";
+
+    /**
+     * The columns of {@code metrics.csv}, one row per epoch, each term a mean over the epoch's steps
+     * ({@link PretrainingStep.Terms}): {@code ntxent} and {@code suncet} (without λ; NaN while SuNCEt
+     * is off or for SimCLR) are the two terms, {@code lambda} the weight applied, {@code
+     * ntxent_grad_norm} = ‖∂L_ntxent/∂z‖ and {@code suncet_grad_norm} = ‖λ·∂L_suncet/∂z‖ (Frobenius,
+     * over the rows each term sees) what a user tuning λ compares, and {@code feature_norm} the mean
+     * ‖h‖ of the encoder features.
+     */
+    public static final List<String> COLUMNS =
+            List.of(
+                    "epoch", "loss", "rows_forwarded", "ntxent", "suncet", "lambda",
+                    "ntxent_grad_norm", "suncet_grad_norm", "feature_norm");
 
     private Pretrain() {}
 
@@ -114,7 +131,7 @@ public final class Pretrain {
                 throw new IllegalArgumentException(
                         "--batch " + config.unlabeledImages() + " exceeds the " + data.train().size() + " training images");
             }
-            TrainingRun run = TrainingRun.open(options, configuration, seed, List.of("epoch", "loss", "rows_forwarded"));
+            TrainingRun run = TrainingRun.open(options, configuration, seed, COLUMNS);
             TrainingRun.printNote(configuration);
             data.split().write(run.folder().resolve("labeled-indices.txt"));
             TrainingState[] state = new TrainingState[1];
@@ -151,7 +168,12 @@ public final class Pretrain {
                     bar.finishEpoch();
                     steps += training.getStepsPerEpoch();
                     long rows = rowsBefore + training.getRowsForwarded();
-                    run.endEpoch(epoch, new Object[] {epoch, loss, rows}, training.getNetwork(), steps, rows,
+                    PretrainingStep.Terms terms = training.getEpochTerms();
+                    Object[] row = {
+                        epoch, loss, rows, terms.ntXent(), terms.suncet(), terms.supervisedWeight(),
+                        terms.ntXentGradientNorm(), terms.suncetGradientNorm(), terms.meanFeatureNorm()
+                    };
+                    run.endEpoch(epoch, row, training.getNetwork(), steps, rows,
                             training.getOptimizer().momentumState());
                 }
             } catch (UncheckedIOException e) {

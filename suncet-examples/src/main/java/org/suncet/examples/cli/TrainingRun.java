@@ -109,13 +109,14 @@ final class TrainingRun {
         double[] epochs = metrics.column(columns.get(0));
         for (int c = 1; c < columns.size(); c++) {
             String column = columns.get(c);
-            if (column.equals("rows_forwarded")) {
-                continue;
+            double[] values = metrics.column(column);
+            if (column.equals("rows_forwarded") || java.util.Arrays.stream(values).noneMatch(Double::isFinite)) {
+                continue; // a column with no finite value yet (suncet in a SimCLR run) has no plot
             }
             LinePlot.builder()
                     .setTitle(column.replace('_', ' ') + " per epoch")
                     .optAxisLabels("epoch", column)
-                    .addSeries(column, epochs, metrics.column(column))
+                    .addSeries(column, epochs, values)
                     .build()
                     .write(folder.resolve(column + ".png"));
         }

@@ -37,7 +37,9 @@ import org.suncet.train.WarmupCosineSchedule;
  *
  * <p>Every random choice derives from the configuration's seed: the model's initialisation, the
  * order of the unlabeled images in each epoch, the support batches and the augmentations (a pure
- * function of seed, epoch and image index). The compute of the run is counted in rows forwarded.
+ * function of seed, epoch and image index for the unlabeled views; of seed, epoch and draw — step
+ * and position — for the support, so that a labeled image drawn again gets a fresh view: see
+ * {@code supportViews}). The compute of the run is counted in rows forwarded.
  *
  * <p>A step whose objective or gradients are non-finite updates nothing and ends the epoch with a
  * {@link NonFiniteTrainingException} that says where: {@code "... at epoch 2 step 3 of 4"} (1-based,
@@ -74,6 +76,7 @@ public final class ContrastivePretraining implements AutoCloseable {
     private final ClassBalancedSampler sampler;
     private final int stepsPerEpoch;
     private long rowsForwarded;
+    private PretrainingStep.Terms epochTerms;
 
     /**
      * Builds the model and its trainer.
@@ -261,6 +264,7 @@ public final class ContrastivePretraining implements AutoCloseable {
         Iterator<List<Long>> support =
                 sampler != null && step.needsSupport(epoch) ? sampler.batchesOfEpoch(epoch) : null;
         double total = 0;
+        double[] termTotals = new double[6];
         NDManager base = data.images().getManager();
         int poisoned = InjectedNaN.stepOf("pretraining", epoch);
         for (int s = 0; s < stepsPerEpoch; s++) {
@@ -276,10 +280,7 @@ public final class ContrastivePretraining implements AutoCloseable {
                 NDArray supportLabels = null;
                 if (support != null) {
                     long[] supportIndices = support.next().stream().mapToLong(Long::longValue).toArray();
-                    supportRows =
-                            supportView
-                                    .transformBatch(data.imagesAt(stepManager, supportIndices), epoch, supportIndices)
-                                    .head();
+                    supportRows = supportViews(stepManager, epoch, s, supportIndices);
                     supportLabels =
                             stepManager
                                     .create(data.labelsAt(supportIndices))
@@ -293,12 +294,60 @@ public final class ContrastivePretraining implements AutoCloseable {
                 }
                 rowsForwarded += result.rowsForwarded();
                 total += result.loss().getFloat();
+                PretrainingStep.Terms terms = result.readTerms();
+                double[] values = {
+                    terms.ntXent(), terms.suncet(), terms.supervisedWeight(),
+                    terms.ntXentGradientNorm(), terms.suncetGradientNorm(), terms.meanFeatureNorm()
+                };
+                for (int t = 0; t < values.length; t++) {
+                    termTotals[t] += values[t];
+                }
             }
+            int done = s + 1;
+            epochTerms =
+                    new PretrainingStep.Terms(
+                            termTotals[0] / done, termTotals[1] / done, termTotals[2] / done,
+                            termTotals[3] / done, termTotals[4] / done, termTotals[5] / done);
             if (listener != null) {
-                listener.onStep(epoch, s + 1, stepsPerEpoch, total / (s + 1), rowsForwarded);
+                listener.onStep(epoch, done, stepsPerEpoch, total / done, rowsForwarded);
             }
         }
         return total / stepsPerEpoch;
+    }
+
+    /**
+     * Returns the augmented support batch of one step: each draw of a labeled image gets a view of
+     * its own. The view of the support row at {@code position} of step {@code step} is keyed by
+     * {@code (seed + 1, epoch, step·S + position)} instead of the image's index, so an image drawn
+     * again in the same epoch (about 15 times an epoch at 1 % labels) gets a fresh view, as the
+     * official code's data loader gives, and the run stays replayable from its seed: the key depends
+     * only on the epoch and the step, which a resumed run reaches the same way.
+     *
+     * @param manager the step's manager
+     * @param epoch the 0-based epoch
+     * @param step the 0-based step within the epoch
+     * @param supportIndices the S dataset indices of the step's support, from the sampler
+     * @return {@code [S, C, H, W]} views, one per draw
+     */
+    NDArray supportViews(NDManager manager, int epoch, int step, long[] supportIndices) {
+        long[] drawKeys = new long[supportIndices.length];
+        for (int p = 0; p < drawKeys.length; p++) {
+            drawKeys[p] = (long) step * supportIndices.length + p;
+        }
+        return supportView.transformBatch(data.imagesAt(manager, supportIndices), epoch, drawKeys).head();
+    }
+
+    /**
+     * Returns the means over the steps of the last (or current) {@link #runEpoch} of each step's
+     * terms ({@link PretrainingStep.Result#readTerms()}): NT-Xent, SuNCEt without λ (NaN in an
+     * epoch where SuNCEt is off), λ as applied, ‖∂L_ntxent/∂z‖, ‖λ·∂L_suncet/∂z‖ and mean ‖h‖. A
+     * user tuning λ compares the two gradient norms; a growing ‖h‖ shows the supervised term
+     * inflating the features.
+     *
+     * @return the epoch's mean terms; null before the first step
+     */
+    public PretrainingStep.Terms getEpochTerms() {
+        return epochTerms;
     }
 
     /** Closes the trainer and the model. */
