@@ -88,7 +88,15 @@ class DistillationLossTest {
         assertTrue(
                 Math.abs(single.value() - exact.value()) <= tolerance,
                 "float32 loss " + single.value() + " vs " + exact.value() + ", tolerance " + tolerance);
-        assertRelative(exact.gradient(), single.gradient(), 1e-4, 1e-3, "float32 gradient");
+        // The gradient (softmax(s/T) − softmax(t/T)) / T inherits the rounding of the scaled logits
+        // through the softmax's slope p(1 − p) ≤ 1/4, then the 1/T: an absolute error of a few
+        // 2⁻²⁴·max|x/T| / T per element. Near agreement (1 row of 2 classes at T = 0.05) the
+        // gradient itself is small, and a relative bound with a fixed floor failed (2.9e-4);
+        // the absolute part is that rounding times 4, in the Frobenius norm.
+        double gradientRounding =
+                4 * 0x1p-24 * scaled / temperature * Math.sqrt(teacher.length * teacher[0].length);
+        assertRelative(exact.gradient(), single.gradient(), 1e-4, gradientRounding / 1e-4,
+                "float32 gradient");
     }
 
     private static double maxAbs(double[][] values) {
