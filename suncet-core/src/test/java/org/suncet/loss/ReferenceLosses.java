@@ -171,6 +171,22 @@ final class ReferenceLosses {
      * Scaled, the truncation error is that of a unit row; the rounding error grows only to about
      * 1e-16·|f| / (h·‖x_i‖), far below 1e-6 of a gradient that itself grows as 1 / ‖x_i‖.
      */
+    /**
+     * The smallest factor {@link #numericGradient} scales its step by, {@code min_i max(1e-3,
+     * min(1, ‖x_i‖))}: its rounding error grows by the inverse of this factor.
+     */
+    static double smallestStepScale(double[][] x) {
+        double smallest = 1;
+        for (double[] row : x) {
+            double norm = 0;
+            for (double value : row) {
+                norm += value * value;
+            }
+            smallest = Math.min(smallest, Math.max(1e-3, Math.min(1, Math.sqrt(norm))));
+        }
+        return smallest;
+    }
+
     static double[][] numericGradient(MatrixFunction f, double[][] x, double h) {
         double[][] grad = new double[x.length][x[0].length];
         for (int i = 0; i < x.length; i++) {
