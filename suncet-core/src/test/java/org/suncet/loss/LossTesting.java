@@ -148,6 +148,28 @@ final class LossTesting {
         assertTrue(error <= tolerance, what + ": relative error " + error + " > " + tolerance);
     }
 
+    /** The Frobenius norm ‖a‖. */
+    static double norm(double[][] a) {
+        double sum = 0;
+        for (double[] row : a) {
+            for (double v : row) {
+                sum += v * v;
+            }
+        }
+        return Math.sqrt(sum);
+    }
+
+    /** The Frobenius norm ‖a − b‖. */
+    static double differenceNorm(double[][] a, double[][] b) {
+        double sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            for (int d = 0; d < a[i].length; d++) {
+                sum += (a[i][d] - b[i][d]) * (a[i][d] - b[i][d]);
+            }
+        }
+        return Math.sqrt(sum);
+    }
+
     static boolean allFinite(double[][] values) {
         for (double[] row : values) {
             for (double v : row) {
