@@ -208,6 +208,26 @@ public final class LabelSplit {
     }
 
     /**
+     * Returns the dataset indices outside the split, ascending: with a split used as a held-out
+     * validation set, the images left to train on.
+     *
+     * @return the N − {@link #size()} indices in [0, N) that {@link #indices()} does not hold
+     */
+    public long[] complement() {
+        long[] rest = new long[datasetSize - indices.length];
+        int next = 0;
+        int inSplit = 0;
+        for (long i = 0; i < datasetSize; i++) {
+            if (inSplit < indices.length && indices[inSplit] == i) {
+                inSplit++;
+            } else {
+                rest[next++] = i;
+            }
+        }
+        return rest;
+    }
+
+    /**
      * Returns the label of each index of {@link #indices()}, in the same order.
      *
      * @return a copy of the labels

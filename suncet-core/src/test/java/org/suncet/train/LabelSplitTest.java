@@ -190,4 +190,38 @@ class LabelSplitTest {
         }
         return labels;
     }
+
+    @Property(tries = 30)
+    void complementHoldsEveryOtherIndexOnce(
+            @ForAll @IntRange(min = 1, max = 400) int size, @ForAll long seed) {
+        Random random = new Random(seed);
+        long[] labels = new long[size];
+        long[] order = new long[size];
+        for (int i = 0; i < size; i++) {
+            labels[i] = random.nextInt(3);
+            order[i] = i;
+        }
+        for (int i = size - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            long swap = order[i];
+            order[i] = order[j];
+            order[j] = swap;
+        }
+        int count = 1 + random.nextInt(size);
+        LabelSplit split = LabelSplit.of(labels, Arrays.copyOf(order, count));
+        long[] rest = split.complement();
+        assertEquals(size - count, rest.length);
+        Set<Long> seen = new HashSet<>();
+        for (long index : split.indices()) {
+            seen.add(index);
+        }
+        for (int i = 0; i < rest.length; i++) {
+            assertTrue(rest[i] >= 0 && rest[i] < size, "index " + rest[i]);
+            assertTrue(seen.add(rest[i]), "index " + rest[i] + " in both or twice");
+            if (i > 0) {
+                assertTrue(rest[i] > rest[i - 1], "ascending");
+            }
+        }
+        assertEquals(size, seen.size());
+    }
 }

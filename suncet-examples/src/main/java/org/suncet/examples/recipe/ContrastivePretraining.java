@@ -161,10 +161,10 @@ public final class ContrastivePretraining implements AutoCloseable {
         int side = Math.toIntExact(imageShape.get(1));
         views =
                 MultiViewTransform.repeat(
-                        SimClrAugmentation.cifar(side).optSeed(config.seed()).build(), 2);
+                        SimClrAugmentation.cifar(side).optCropScale(config.cropScaleMin(), 1).optSeed(config.seed()).build(), 2);
         supportView =
                 MultiViewTransform.repeat(
-                        SimClrAugmentation.cifar(side).optSeed(config.seed() + 1).build(), 1);
+                        SimClrAugmentation.cifar(side).optCropScale(config.cropScaleMin(), 1).optSeed(config.seed() + 1).build(), 1);
         sampler =
                 config.suncet()
                         ? ClassBalancedSampler.builder()

@@ -21,6 +21,8 @@ package org.suncet.examples.recipe;
  * @param seed the seed of every random choice of the run
  * @param stepsPerEpoch steps per epoch; 0 for ⌊N / n⌋ (a fixed count equalises the compute of runs
  *     with different n)
+ * @param cropScaleMin the smallest area fraction of SimCLR's random resized crop, in (0, 1]
+ *     (SimCLR: 0.08)
  */
 public record PretrainConfig(
         boolean suncet,
@@ -38,7 +40,8 @@ public record PretrainConfig(
         int depth,
         float width,
         long seed,
-        int stepsPerEpoch) {
+        int stepsPerEpoch,
+        double cropScaleMin) {
 
     /** Checks the values that the library's builders do not. */
     public PretrainConfig {
@@ -55,9 +58,42 @@ public record PretrainConfig(
         if (!(baseLearningRate > 0)) {
             throw new IllegalArgumentException("baseLearningRate must be > 0, got " + baseLearningRate);
         }
+        if (!(cropScaleMin > 0 && cropScaleMin <= 1)) {
+            throw new IllegalArgumentException("cropScaleMin must be in (0, 1], got " + cropScaleMin);
+        }
         if (!(warmupFraction >= 0 && warmupFraction < 1)) {
             throw new IllegalArgumentException("warmupFraction must be in [0, 1), got " + warmupFraction);
         }
+    }
+
+    /**
+     * The settings with SimCLR's crop scale [0.08, 1].
+     *
+     * @param suncet whether SuNCEt is added to SimCLR
+     * @param epochs pre-training epochs
+     * @param unlabeledImages images per step n
+     * @param classesPerStep C
+     * @param imagesPerClass K
+     * @param temperature NT-Xent τ
+     * @param supervisedTemperature SuNCEt τ
+     * @param supervisedWeight λ
+     * @param supervisedEpochs E_sup
+     * @param baseLearningRate LARS base rate
+     * @param weightDecay LARS weight decay
+     * @param warmupFraction the warm-up fraction
+     * @param depth ResNet depth
+     * @param width ResNet width multiplier
+     * @param seed the seed
+     * @param stepsPerEpoch steps per epoch, 0 for ⌊N / n⌋
+     */
+    public PretrainConfig(
+            boolean suncet, int epochs, int unlabeledImages, int classesPerStep, int imagesPerClass,
+            float temperature, float supervisedTemperature, float supervisedWeight, int supervisedEpochs,
+            float baseLearningRate, float weightDecay, float warmupFraction, int depth, float width,
+            long seed, int stepsPerEpoch) {
+        this(suncet, epochs, unlabeledImages, classesPerStep, imagesPerClass, temperature,
+                supervisedTemperature, supervisedWeight, supervisedEpochs, baseLearningRate, weightDecay,
+                warmupFraction, depth, width, seed, stepsPerEpoch, 0.08);
     }
 
     private static void positive(String name, int value) {

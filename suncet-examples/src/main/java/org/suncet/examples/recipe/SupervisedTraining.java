@@ -83,6 +83,32 @@ public final class SupervisedTraining implements AutoCloseable {
             float baseLearningRate,
             long seed,
             long updatesDone) {
+        this(classifier, labeled, epochs, batchSize, baseLearningRate, seed, updatesDone,
+                SimClrAugmentation.cropAndFlip(Math.toIntExact(labeled.images().getShape().get(2))).optSeed(seed).build());
+    }
+
+    /**
+     * Builds the trainer with a given augmentation of the labeled images.
+     *
+     * @param classifier the block mapping images to logits (initialised or not)
+     * @param labeled the labeled training images
+     * @param epochs the number of epochs (sets the length of the cosine decay)
+     * @param batchSize images per step
+     * @param baseLearningRate the base rate, scaled by B/256
+     * @param seed the seed
+     * @param updatesDone optimizer updates already done, ≥ 0
+     * @param augmentation the view of each labeled image, a pure function of (epoch, index); null
+     *     for the images as they are
+     */
+    public SupervisedTraining(
+            Block classifier,
+            ImageData labeled,
+            int epochs,
+            int batchSize,
+            float baseLearningRate,
+            long seed,
+            long updatesDone,
+            SimClrAugmentation augmentation) {
         if (batchSize < 1 || batchSize > labeled.size()) {
             throw new IllegalArgumentException(
                     "batchSize must be in [1, " + labeled.size() + "] (the labeled images), got " + batchSize);
@@ -112,9 +138,7 @@ public final class SupervisedTraining implements AutoCloseable {
         trainer = model.newTrainer(new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss()).optOptimizer(optimizer));
         Shape imageShape = labeled.images().getShape().slice(1);
         trainer.initialize(new Shape(batchSize).addAll(imageShape));
-        view =
-                MultiViewTransform.repeat(
-                        SimClrAugmentation.cropAndFlip(Math.toIntExact(imageShape.get(1))).optSeed(seed).build(), 1);
+        view = augmentation == null ? null : MultiViewTransform.repeat(augmentation, 1);
     }
 
     /**
@@ -161,7 +185,7 @@ public final class SupervisedTraining implements AutoCloseable {
                 NDArray images = labeled.imagesAt(stepManager, indices);
                 NDArray labels =
                         stepManager.create(labeled.labelsAt(indices)).toDevice(images.getDevice(), false);
-                NDArray augmented = view.transformBatch(images, epoch, indices).head();
+                NDArray augmented = view == null ? images : view.transformBatch(images, epoch, indices).head();
                 if (s == poisoned) {
                     augmented = InjectedNaN.poison(augmented);
                 }
