@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.suncet.examples.data.DebianFashionMnist;
+import org.suncet.examples.data.HeldOutSplit;
 import org.suncet.examples.data.ImageData;
 import org.suncet.examples.recipe.ContrastivePretraining;
 import org.suncet.examples.recipe.PretrainConfig;
@@ -57,6 +58,15 @@ import org.suncet.train.NonFiniteTrainingException;
  */
 public final class Demo {
 
+    /** Pre-training epochs of the default demo. */
+    static final int PRETRAIN_EPOCHS = 8;
+
+    /** Pre-training steps per epoch of the default demo. */
+    static final int PRETRAIN_STEPS = 93;
+
+    /** Images per fine-tuning step. */
+    static final int FINETUNE_BATCH = 64;
+
     /** What a non-finite step's message adds: what the demo kept. */
     private static final String NO_CHECKPOINT = " (the demo saves no checkpoint; metrics.csv holds the epochs before)";
 
@@ -72,10 +82,12 @@ public final class Demo {
     public static int run(String[] args) throws Exception {
         Map<String, String> options = new LinkedHashMap<>();
         options.put("--seed", "0");
-        options.put("--train-images", "12000");
-        options.put("--label-fraction", "0.1");
-        options.put("--pretrain-epochs", "4");
-        options.put("--finetune-epochs", "10");
+        options.put("--validation-images", "5000");
+        options.put("--train-images", "0");
+        options.put("--label-fraction", "0.01");
+        options.put("--pretrain-epochs", String.valueOf(PRETRAIN_EPOCHS));
+        options.put("--pretrain-steps", String.valueOf(PRETRAIN_STEPS));
+        options.put("--finetune-steps", "2000");
         options.put("--finetune-lr", "0.4");
         options.put("--data", DebianFashionMnist.DEFAULT_FOLDER.toString());
         options.put("--out", "runs/demo");
@@ -87,13 +99,15 @@ public final class Demo {
             options.put(args[i], args[i + 1]);
         }
         long seed = Long.parseLong(options.get("--seed"));
-        int trainImages = positive(options, "--train-images");
+        int validationImages = positive(options, "--validation-images");
+        int trainImages = nonNegative(options, "--train-images");
         double fraction = Double.parseDouble(options.get("--label-fraction"));
         if (!(fraction > 0 && fraction <= 1)) {
             throw new IllegalArgumentException("--label-fraction must be in (0, 1], got " + fraction);
         }
         int pretrainEpochs = positive(options, "--pretrain-epochs");
-        int finetuneEpochs = positive(options, "--finetune-epochs");
+        int pretrainSteps = positive(options, "--pretrain-steps");
+        int finetuneSteps = positive(options, "--finetune-steps");
         float finetuneRate = Float.parseFloat(options.get("--finetune-lr"));
         if (!(finetuneRate > 0)) {
             throw new IllegalArgumentException("--finetune-lr must be > 0, got " + finetuneRate);
@@ -109,13 +123,17 @@ public final class Demo {
             Path data = Paths.get(options.get("--data"));
             ImageData fullTrain = ImageData.fashionMnist(data, Dataset.Usage.TRAIN, manager, scratch);
             ImageData test = ImageData.fashionMnist(data, Dataset.Usage.TEST, manager, scratch);
-            ImageData train = subset(fullTrain, trainImages, seed, manager);
+            HeldOutSplit heldOut = HeldOutSplit.of(fullTrain, validationImages, seed, manager);
+            ImageData validation = heldOut.validation();
+            ImageData train = trainImages == 0 ? heldOut.train() : subset(heldOut.train(), trainImages, seed, manager);
             LabelSplit split = LabelSplit.balanced(train.labels(), fraction, seed);
             ImageData labeled = train.subset(split.indices(), manager);
+            int finetuneEpochs = SupervisedTraining.epochsFor(finetuneSteps, labeled.size(), FINETUNE_BATCH);
             console.printf(
                     Locale.ROOT,
-                    "suncet demo: Fashion-MNIST, %d training images (%d labeled, %.0f %%), %d test images, seed %d%n",
-                    train.size(), labeled.size(), 100 * fraction, test.size(), seed);
+                    "suncet demo: Fashion-MNIST, %d training images (%d labeled, %s %%), %d validation images held out,"
+                            + " %d test images, seed %d%n",
+                    train.size(), labeled.size(), percent(fraction), validation.size(), test.size(), seed);
 
             MetricsCsv csv =
                     MetricsCsv.create(
@@ -128,20 +146,13 @@ public final class Demo {
             // 1. supervised only
             ContrastiveModel scratchModel = network(1);
             Result supervised =
-                    fineTune("supervised only", scratchModel, labeled, test, finetuneEpochs, finetuneRate, seed, csv, row, console, 0);
+                    fineTune("supervised only", scratchModel, labeled, validation, test, finetuneEpochs, finetuneRate, seed, csv, row, console, 0);
             table.add(supervised.cells(0));
 
             // 2. SimCLR, 3. SimCLR + SuNCEt at the same rows forwarded
-            PretrainConfig simclr = PretrainConfig.defaults(false, pretrainEpochs, seed);
-            int steps = train.size() / simclr.unlabeledImages();
-            int supportRows = simclr.classesPerStep() * simclr.imagesPerClass();
-            PretrainConfig suncet =
-                    new PretrainConfig(
-                            true, pretrainEpochs, simclr.unlabeledImages() - supportRows / 2,
-                            simclr.classesPerStep(), simclr.imagesPerClass(), simclr.temperature(),
-                            simclr.supervisedTemperature(), simclr.supervisedWeight(), pretrainEpochs,
-                            simclr.baseLearningRate(), simclr.weightDecay(), simclr.warmupFraction(),
-                            simclr.depth(), simclr.width(), seed, steps);
+            PretrainConfig simclr = PretrainConfig.recipe(false, pretrainEpochs, pretrainSteps, seed);
+            PretrainConfig suncet = PretrainConfig.recipe(true, pretrainEpochs, pretrainSteps, seed);
+            int supportRows = suncet.classesPerStep() * suncet.imagesPerClass();
             for (PretrainConfig config : List.of(simclr, suncet)) {
                 String name = config.suncet() ? "SimCLR + SuNCEt" : "SimCLR";
                 try (ContrastivePretraining pretraining = new ContrastivePretraining(config, train, split)) {
@@ -165,16 +176,18 @@ public final class Demo {
                     }
                     losses.put(name, curve);
                     Result result =
-                            fineTune(name, pretraining.getNetwork(), labeled, test, finetuneEpochs, finetuneRate, seed,
+                            fineTune(name, pretraining.getNetwork(), labeled, validation, test, finetuneEpochs, finetuneRate, seed,
                                     csv, row, console, pretraining.getRowsForwarded());
                     table.add(result.cells(pretraining.getRowsForwarded()));
                 }
             }
 
             console.println();
-            console.printf("%-16s %14s %14s %10s %10s%n", "method", "pretrain rows", "finetune rows", "top-1", "top-5");
+            console.printf(
+                    "%-16s %14s %14s %10s %10s %10s%n",
+                    "method", "pretrain rows", "finetune rows", "val top-1", "test top-1", "test top-5");
             for (String[] cells : table) {
-                console.printf("%-16s %14s %14s %10s %10s%n", (Object[]) cells);
+                console.printf("%-16s %14s %14s %10s %10s %10s%n", (Object[]) cells);
             }
             writePlots(folder, losses, table, pretrainEpochs);
             console.printf(
@@ -190,12 +203,14 @@ public final class Demo {
         return ContrastivePretraining.network(18, 0.125f, inputChannels);
     }
 
-    private record Result(String name, long rows, ClassifierEvaluation.Result accuracy) {
+    private record Result(
+            String name, long rows, ClassifierEvaluation.Result validation, ClassifierEvaluation.Result accuracy) {
         String[] cells(long pretrainRows) {
             return new String[] {
                 name,
                 Long.toString(pretrainRows),
                 Long.toString(rows),
+                String.format(Locale.ROOT, "%.2f %%", 100 * validation.top1()),
                 String.format(Locale.ROOT, "%.2f %%", 100 * accuracy.top1()),
                 String.format(Locale.ROOT, "%.2f %%", 100 * accuracy.topK())
             };
@@ -206,6 +221,7 @@ public final class Demo {
             String name,
             ContrastiveModel network,
             ImageData labeled,
+            ImageData validation,
             ImageData test,
             int epochs,
             float baseRate,
@@ -216,7 +232,7 @@ public final class Demo {
             long pretrainRows)
             throws java.io.IOException {
         try (SupervisedTraining training =
-                new SupervisedTraining(network.fineTuneClassifier(0, 10), labeled, epochs, 64, baseRate, seed)) {
+                new SupervisedTraining(network.fineTuneClassifier(0, 10), labeled, epochs, FINETUNE_BATCH, baseRate, seed)) {
             for (int epoch = 0; epoch < epochs; epoch++) {
                 double[] metrics;
                 try {
@@ -234,9 +250,11 @@ public final class Demo {
                             name, epochs, metrics[0], metrics[1]);
                 }
             }
+            ClassifierEvaluation.Result validated = training.evaluate(validation);
             ClassifierEvaluation.Result accuracy = training.evaluate(test);
+            csv.append(row[0]++, name, "validation", epochs, "", validated.top1(), pretrainRows + training.getRowsForwarded());
             csv.append(row[0]++, name, "test", epochs, "", accuracy.top1(), pretrainRows + training.getRowsForwarded());
-            return new Result(name, training.getRowsForwarded(), accuracy);
+            return new Result(name, training.getRowsForwarded(), validated, accuracy);
         }
     }
 
@@ -259,10 +277,26 @@ public final class Demo {
                         .optAxisLabels("rows forwarded (pre-training + fine-tuning)", "top-1 accuracy (%)");
         for (String[] cells : table) {
             double rows = Double.parseDouble(cells[1]) + Double.parseDouble(cells[2]);
-            double top1 = Double.parseDouble(cells[3].replace(" %", ""));
+            double top1 = Double.parseDouble(cells[4].replace(" %", ""));
             accuracy.addSeries(cells[0], new double[] {rows}, new double[] {top1});
         }
         accuracy.build().write(folder.resolve("accuracy-vs-compute.png"));
+    }
+
+    private static int nonNegative(Map<String, String> options, String name) {
+        try {
+            int value = Integer.parseInt(options.get(name));
+            if (value < 0) {
+                throw new IllegalArgumentException(name + " must be >= 0, got " + value);
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be an integer, got '" + options.get(name) + "'", e);
+        }
+    }
+
+    private static String percent(double fraction) {
+        return new java.math.BigDecimal(100 * fraction).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
     }
 
     private static int positive(Map<String, String> options, String name) {

@@ -26,9 +26,9 @@ class DemoTest {
             code =
                     Suncet.run(
                             new String[] {
-                                "demo", "--train-images", "600", "--label-fraction", "0.2",
-                                "--pretrain-epochs", "1", "--finetune-epochs", "1",
-                                "--out", out.toString()
+                                "demo", "--validation-images", "500", "--train-images", "600",
+                                "--label-fraction", "0.2", "--pretrain-epochs", "1", "--pretrain-steps", "2",
+                                "--finetune-steps", "4", "--out", out.toString()
                             });
         } finally {
             System.setOut(original);
@@ -38,11 +38,14 @@ class DemoTest {
         for (String method : List.of("supervised only", "SimCLR", "SimCLR + SuNCEt")) {
             assertTrue(printed.contains(method), printed);
         }
-        // equal pre-training compute: both contrastive rows show 4 steps x 256 rows
-        assertTrue(printed.contains("SimCLR                     1024"), printed);
-        assertTrue(printed.contains("SimCLR + SuNCEt            1024"), printed);
+        // equal pre-training compute: both contrastive rows show 2 steps x 256 rows
+        assertTrue(printed.contains("SimCLR                      512"), printed);
+        assertTrue(printed.contains("SimCLR + SuNCEt             512"), printed);
+        assertTrue(printed.contains("600 training images (120 labeled, 20 %), 500 validation images held out"), printed);
+        // 120 labeled images at batch 64: 1 step an epoch, so 4 steps are 4 epochs; per method
+        // those epochs plus a validation and a test row, and one pre-training row per contrastive method
         List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
-        assertEquals(1 + 1 + 2 * (1 + 1 + 1) + 1, csv.size(), String.join("\n", csv));
+        assertEquals(1 + (4 + 2) + 2 * (1 + 4 + 2), csv.size(), String.join("\n", csv));
         for (String plot : List.of("pretraining-loss.png", "accuracy-vs-compute.png")) {
             BufferedImage image = ImageIO.read(out.resolve(plot).toFile());
             assertTrue(image.getWidth() > 100 && image.getHeight() > 100, plot);
@@ -54,6 +57,8 @@ class DemoTest {
     void badOptionsEndWithExitCodeTwo() {
         assertEquals(2, Suncet.run(new String[] {"demo", "--label-fraction", "1.5"}));
         assertEquals(2, Suncet.run(new String[] {"demo", "--pretrain-epochs", "x"}));
+        assertEquals(2, Suncet.run(new String[] {"demo", "--validation-images", "0"}));
+        assertEquals(2, Suncet.run(new String[] {"demo", "--finetune-steps", "-1"}));
         assertEquals(2, Suncet.run(new String[] {"demo", "--bogus", "1"}));
         assertEquals(2, Suncet.run(new String[] {"no-such-command"}));
     }

@@ -67,6 +67,46 @@ public record PretrainConfig(
     }
 
     /**
+     * The project's tuned recipe for 28 × 28 grayscale images (chosen on a held-out validation
+     * set; docs/study.md gives the ablations): ResNet-18 at width 1/8, {@value #RECIPE_ROWS} rows a
+     * step for both methods (SuNCEt: n = (256 − C·K) / 2 unlabeled images plus C·K support images),
+     * one temperature τ for NT-Xent and SuNCEt, LARS base rate 0.075·√n, weight decay 1e-6, 10 %
+     * warm-up, SuNCEt on for every epoch.
+     *
+     * @param suncet whether SuNCEt is added to SimCLR
+     * @param epochs pre-training epochs
+     * @param stepsPerEpoch steps per epoch (0: ⌊N / n⌋)
+     * @param seed the seed
+     * @return the configuration
+     */
+    public static PretrainConfig recipe(boolean suncet, int epochs, int stepsPerEpoch, long seed) {
+        int supportRows = RECIPE_CLASSES * RECIPE_IMAGES_PER_CLASS;
+        int unlabeled = suncet ? (RECIPE_ROWS - supportRows) / 2 : RECIPE_ROWS / 2;
+        return new PretrainConfig(
+                suncet, epochs, unlabeled, RECIPE_CLASSES, RECIPE_IMAGES_PER_CLASS, RECIPE_TEMPERATURE,
+                RECIPE_TEMPERATURE, RECIPE_WEIGHT, epochs, 0.075f, 1e-6f, 0.1f, 18, 0.125f, seed,
+                stepsPerEpoch, RECIPE_CROP_SCALE);
+    }
+
+    /** Rows forwarded per pre-training step by the recipe. */
+    public static final int RECIPE_ROWS = 256;
+
+    /** The recipe's C. */
+    public static final int RECIPE_CLASSES = 10;
+
+    /** The recipe's K. */
+    public static final int RECIPE_IMAGES_PER_CLASS = 8;
+
+    /** The recipe's τ, for both terms. */
+    public static final float RECIPE_TEMPERATURE = 0.1f;
+
+    /** The recipe's λ. */
+    public static final float RECIPE_WEIGHT = 1f;
+
+    /** The recipe's smallest crop area fraction. */
+    public static final double RECIPE_CROP_SCALE = 0.08;
+
+    /**
      * The settings with SimCLR's crop scale [0.08, 1].
      *
      * @param suncet whether SuNCEt is added to SimCLR

@@ -142,6 +142,26 @@ public final class SupervisedTraining implements AutoCloseable {
     }
 
     /**
+     * Returns the epochs that give about {@code steps} optimizer steps on a labeled set: a budget
+     * in steps fits the epochs to the split's size (550 images at batch 64: 8 steps an epoch, so
+     * 2,000 steps are 250 epochs; 5,500 images: 24 epochs).
+     *
+     * @param steps the step budget, ≥ 1
+     * @param labeledImages the labeled images, ≥ batchSize
+     * @param batchSize images per step, ≥ 1
+     * @return round(steps / ⌊labeledImages / batchSize⌋), at least 1
+     */
+    public static int epochsFor(int steps, int labeledImages, int batchSize) {
+        if (steps < 1 || batchSize < 1 || labeledImages < batchSize) {
+            throw new IllegalArgumentException(
+                    "steps and batchSize must be >= 1 and labeledImages >= batchSize, got steps " + steps
+                            + ", labeledImages " + labeledImages + ", batchSize " + batchSize);
+        }
+        int perEpoch = labeledImages / batchSize;
+        return Math.max(1, Math.round((float) steps / perEpoch));
+    }
+
+    /**
      * Runs one epoch.
      *
      * @param epoch the 0-based epoch

@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.suncet.examples.data.DebianFashionMnist;
+import org.suncet.examples.data.HeldOutSplit;
 import org.suncet.examples.data.ImageData;
 import org.suncet.examples.recipe.ContrastivePretraining;
 import org.suncet.examples.recipe.DistillationTraining;
@@ -229,11 +230,14 @@ public final class Study {
         Path scratch = Files.createDirectories(work.resolve("djl-repository"));
         ImageData fullTrain = ImageData.fashionMnist(dataFolder, Dataset.Usage.TRAIN, manager, scratch);
         ImageData fullTest = ImageData.fashionMnist(dataFolder, Dataset.Usage.TEST, manager, scratch);
-        long[] order = SeededPermutation.of(fullTrain.size(), DATA_SEED);
-        train = fullTrain.subset(sorted(order, 0, config.trainImages()), manager);
-        validation =
-                fullTrain.subset(
-                        sorted(order, config.trainImages(), config.trainImages() + config.validationImages()), manager);
+        // a class-balanced validation set held out first, the unlabeled set drawn from the rest
+        HeldOutSplit heldOut = HeldOutSplit.of(fullTrain, config.validationImages(), DATA_SEED, manager);
+        validation = heldOut.validation();
+        ImageData rest = heldOut.train();
+        train =
+                config.trainImages() >= rest.size()
+                        ? rest
+                        : rest.subset(sorted(SeededPermutation.of(rest.size(), DATA_SEED), 0, config.trainImages()), manager);
         test =
                 config.testImages() == 0
                         ? fullTest
@@ -320,16 +324,11 @@ public final class Study {
     }
 
     /**
-     * SimCLR or SimCLR + SuNCEt at {@code budget} epochs: the defaults, {@code steps} steps per epoch
-     * for both, and for SuNCEt n = 128 − C·K/2 so that 2n + C·K = 256 rows as SimCLR's 2·128.
+     * SimCLR or SimCLR + SuNCEt at {@code budget} epochs: {@link PretrainConfig#recipe}, {@code
+     * steps} steps per epoch for both, the same 256 rows a step (SuNCEt: n = (256 − C·K) / 2).
      */
     static PretrainConfig pretrainConfig(boolean suncet, int budget, long seed, int steps) {
-        PretrainConfig d = PretrainConfig.defaults(suncet, budget, seed);
-        int n = suncet ? d.unlabeledImages() - d.classesPerStep() * d.imagesPerClass() / 2 : d.unlabeledImages();
-        return new PretrainConfig(
-                suncet, budget, n, d.classesPerStep(), d.imagesPerClass(), d.temperature(),
-                d.supervisedTemperature(), d.supervisedWeight(), d.supervisedEpochs(), d.baseLearningRate(),
-                d.weightDecay(), d.warmupFraction(), d.depth(), d.width(), seed, steps);
+        return PretrainConfig.recipe(suncet, budget, steps, seed);
     }
 
     private record Pretrained(

@@ -1,5 +1,7 @@
 package org.suncet.examples.study;
 
+import org.suncet.examples.recipe.PretrainConfig;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -198,20 +200,21 @@ public final class StudyReport {
                 epochs; SimCLR + SuNCEt 63.2 / 64.8 / 65.6 / 66.7 %% at 100 / 200 / 300 / 500).
 
                 **Setup.**
-                - Data: Fashion-MNIST (Debian's `dataset-fashion-mnist`), a fixed seeded subset of %d \
-                training images as the unlabeled set; %d other training images as validation (used only \
-                to choose the distillation teacher); %s test images. Labeled fractions %s of the subset, \
-                class-balanced, drawn per seed.
+                - Data: Fashion-MNIST (Debian's `dataset-fashion-mnist`): %d training images as the \
+                unlabeled set, from those left after a fixed seeded, class-balanced hold-out of %d \
+                validation images (the recipe was chosen on those, and they choose the distillation \
+                teacher; the test images serve only the numbers below); %s test images. Labeled \
+                fractions %s of the unlabeled set, class-balanced, drawn per seed.
                 - Seeds %s: each seed changes the label split, initialisation, order and augmentation.
                 - Network: ResNet-18 at width 1/8 with the CIFAR stem (3×3 stem, no max-pool), one input \
                 channel, zero-initialised last BN of each block; SimCLR v1 projection head (2 layers, 128-d).
                 - Pre-training: SimCLR's CIFAR augmentation (random resized crop at 28 px, flip, colour \
                 jitter at strength 0.5, grayscale; no blur); LARS, base 0.075·√n, momentum 0.9, weight \
                 decay 1e-6, 10 %% linear warm-up then cosine to 0; budgets of %s epochs, each a separate \
-                run with its own schedule, %s steps per epoch. SimCLR: n = 128 images, 2 views, NT-Xent \
-                τ = 0.5. SimCLR + SuNCEt: n = 118 images plus a labeled support of C = 10 classes × K = 2 \
-                (augmented), SuNCEt τ = 0.1, weight λ = 1, switched off after 5/6 of the epochs as in \
-                the paper; both forward %d rows per step while SuNCEt is on, and SuNCEt 236 after.
+                run with its own schedule, %s steps per epoch. SimCLR: n = %s images, 2 views, NT-Xent \
+                τ = %s. SimCLR + SuNCEt: n = %s images plus a labeled support of C = %s classes × K = %s \
+                (augmented like the unlabeled views, a fresh view at each draw), SuNCEt with the same τ, \
+                weight λ = %s, on for every epoch (as in the official code); both forward %d rows per step.
                 - Fine-tuning (all methods, the supervised-only baseline included): the whole encoder plus \
                 a new linear layer, Nesterov SGD momentum 0.9, base 0.4·B/256 with B = %d (fewer when \
                 fewer images are labeled), cosine decay, random crop and flip, %d rows forwarded.
@@ -231,7 +234,10 @@ public final class StudyReport {
                 config.pretrainStepsPerEpoch() == 0
                         ? Integer.toString(config.trainImages() / 128)
                         : Integer.toString(config.pretrainStepsPerEpoch()),
-                rowsPerStep, config.finetuneBatch(), config.finetuneRows(), trim(config.studentWidth()),
+                PretrainConfig.RECIPE_ROWS / 2, trim(PretrainConfig.RECIPE_TEMPERATURE),
+                (PretrainConfig.RECIPE_ROWS - PretrainConfig.RECIPE_CLASSES * PretrainConfig.RECIPE_IMAGES_PER_CLASS) / 2,
+                PretrainConfig.RECIPE_CLASSES, PretrainConfig.RECIPE_IMAGES_PER_CLASS,
+                trim(PretrainConfig.RECIPE_WEIGHT), rowsPerStep, config.finetuneBatch(), config.finetuneRows(), trim(config.studentWidth()),
                 config.distillEpochs(), config.distillRate(), config.distillBatch());
     }
 
