@@ -41,6 +41,7 @@ public final class Suncet {
         COMMANDS.put("evaluate", org.suncet.examples.cli.Evaluate::run);
         COMMANDS.put("distill", org.suncet.examples.cli.Distill::run);
         COMMANDS.put("study", org.suncet.examples.study.Study::run);
+        COMMANDS.put("probe", org.suncet.examples.study.RecipeProbe::run);
     }
 
     private Suncet() {}

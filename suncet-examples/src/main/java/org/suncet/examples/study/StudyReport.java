@@ -1,7 +1,5 @@
 package org.suncet.examples.study;
 
-import org.suncet.examples.recipe.PretrainConfig;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.ToDoubleFunction;
+import org.suncet.examples.recipe.PretrainConfig;
 import org.suncet.examples.run.LinePlot;
 import org.suncet.examples.run.Versions;
 

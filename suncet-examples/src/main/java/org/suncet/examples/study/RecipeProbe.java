@@ -1,0 +1,213 @@
+package org.suncet.examples.study;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.dataset.Dataset;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.suncet.augment.SimClrAugmentation;
+import org.suncet.examples.data.DebianFashionMnist;
+import org.suncet.examples.data.HeldOutSplit;
+import org.suncet.examples.data.ImageData;
+import org.suncet.examples.recipe.ContrastivePretraining;
+import org.suncet.examples.recipe.PretrainConfig;
+import org.suncet.examples.recipe.SupervisedTraining;
+import org.suncet.models.ContrastiveModel;
+import org.suncet.train.LabelSplit;
+
+/**
+ * {@code suncet probe KEY=VALUE ...}: one cell of a recipe search on Fashion-MNIST's validation
+ * protocol, the tool behind the recipe tables of docs/study/notes.md. It holds out a seeded,
+ * class-balanced 5,000 training images as validation ({@link HeldOutSplit}), labels a
+ * class-balanced fraction of the other 55,000, optionally pre-trains (SimCLR or SimCLR + SuNCEt,
+ * any {@link PretrainConfig}), then fine-tunes once per entry of {@code FTS} from the same
+ * weights, and prints one line per fine-tuning that starts with the settings and holds {@code
+ * RESULT}, the validation accuracy at the end and its best on the way (every ~500 steps), the test
+ * accuracy at the end (for the record; never used to choose) and the seconds.
+ *
+ * <p>Keys (default): {@code SEED} (0), {@code FRACTION} (0.01), {@code VALSEED} (1,000,000 +
+ * SEED, the hold-out's seed), {@code WIDTH} (0.125), {@code THREADS} (DJL's default), {@code
+ * PRETRAIN} (none | simclr | suncet), {@code PEPOCHS} (8), {@code SPE} (93, steps per epoch),
+ * {@code N} (128 unlabeled images a step before SuNCEt's share), {@code C} (10), {@code K} (2),
+ * {@code EQUAL_ROWS} (1: SuNCEt's n = N − C·K/2), {@code TAU} (0.5, NT-Xent), {@code STAU} (0.1,
+ * SuNCEt), {@code LAMBDA} (1), {@code ESUP} (PEPOCHS), {@code PCROP} (0.08, the smallest crop
+ * area), {@code PLR} (0.075, LARS base), {@code FTS} (0.4:2000:crop0.08:0; comma-separated
+ * {@code lr:steps:aug:headLayers} with aug {@code none} or {@code cropS}, S the smallest crop
+ * area), {@code CACHE} (runs/probe-cache: pre-trained weights by settings, reused when present),
+ * {@code DATA} (Debian's Fashion-MNIST folder). An unknown key is an error.
+ */
+public final class RecipeProbe {
+
+    private static final Map<String, String> KEYS = new LinkedHashMap<>();
+
+    static {
+        for (String key : new String[] {
+            "SEED", "FRACTION", "VALSEED", "WIDTH", "THREADS", "PRETRAIN", "PEPOCHS", "SPE", "N", "C", "K",
+            "EQUAL_ROWS", "TAU", "STAU", "LAMBDA", "ESUP", "PCROP", "PLR", "FTS", "CACHE", "DATA"
+        }) {
+            KEYS.put(key, null);
+        }
+    }
+
+    private RecipeProbe() {}
+
+    /**
+     * Runs one probe.
+     *
+     * @param args {@code KEY=VALUE} settings
+     * @return the exit code
+     * @throws Exception if the data cannot be read or a file cannot be written
+     */
+    public static int run(String[] args) throws Exception {
+        Map<String, String> set = new LinkedHashMap<>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            if (eq < 1 || !KEYS.containsKey(arg.substring(0, eq))) {
+                throw new IllegalArgumentException("expected KEY=VALUE with KEY one of " + KEYS.keySet() + ", got '" + arg + "'");
+            }
+            set.put(arg.substring(0, eq), arg.substring(eq + 1));
+        }
+        PrintStream out = System.out;
+        long seed = Long.parseLong(get(set, "SEED", "0"));
+        double fraction = Double.parseDouble(get(set, "FRACTION", "0.01"));
+        long validationSeed = Long.parseLong(get(set, "VALSEED", String.valueOf(1_000_000L + seed)));
+        float width = Float.parseFloat(get(set, "WIDTH", "0.125"));
+        int batch = 64;
+        try (NDManager manager = NDManager.newBaseManager()) {
+            manager.getEngine().setRandomSeed(Math.toIntExact(seed & 0x7fffffff));
+            if (set.containsKey("THREADS")) {
+                JniUtils.setNumThreads(Integer.parseInt(set.get("THREADS")));
+            }
+            Path data = Paths.get(get(set, "DATA", DebianFashionMnist.DEFAULT_FOLDER.toString()));
+            Path scratch = Files.createTempDirectory("suncet-probe");
+            ImageData full = ImageData.fashionMnist(data, Dataset.Usage.TRAIN, manager, scratch);
+            ImageData test = ImageData.fashionMnist(data, Dataset.Usage.TEST, manager, scratch);
+            HeldOutSplit held = HeldOutSplit.of(full, 5000, validationSeed, manager);
+            ImageData pool = held.train();
+            LabelSplit split = LabelSplit.balanced(pool.labels(), fraction, seed);
+            ImageData labeled = pool.subset(split.indices(), manager);
+            String method = get(set, "PRETRAIN", "none");
+            if (!method.matches("none|simclr|suncet")) {
+                throw new IllegalArgumentException("PRETRAIN must be none, simclr or suncet, got '" + method + "'");
+            }
+            byte[] weights = null;
+            String settings = "pretrain=none ";
+            long started = System.nanoTime();
+            if (!method.equals("none")) {
+                boolean suncet = method.equals("suncet");
+                int epochs = Integer.parseInt(get(set, "PEPOCHS", "8"));
+                int n = Integer.parseInt(get(set, "N", "128"));
+                int c = Integer.parseInt(get(set, "C", "10"));
+                int k = Integer.parseInt(get(set, "K", "2"));
+                if (suncet && get(set, "EQUAL_ROWS", "1").equals("1")) {
+                    n -= c * k / 2;
+                }
+                float tau = Float.parseFloat(get(set, "TAU", "0.5"));
+                float supervisedTau = Float.parseFloat(get(set, "STAU", "0.1"));
+                float lambda = Float.parseFloat(get(set, "LAMBDA", "1"));
+                int supervisedEpochs = Integer.parseInt(get(set, "ESUP", String.valueOf(epochs)));
+                int stepsPerEpoch = Integer.parseInt(get(set, "SPE", "93"));
+                double crop = Double.parseDouble(get(set, "PCROP", "0.08"));
+                float rate = Float.parseFloat(get(set, "PLR", "0.075"));
+                settings = String.format(
+                        Locale.ROOT,
+                        "pretrain=%s pe=%d spe=%d n=%d C=%d K=%d tau=%s stau=%s lambda=%s esup=%d crop=%s plr=%s frac=%s seed=%d width=%s ",
+                        method, epochs, stepsPerEpoch, n, c, k, tau, supervisedTau, lambda, supervisedEpochs, crop, rate,
+                        fraction, seed, width);
+                Path cache = Paths.get(get(set, "CACHE", "runs/probe-cache"))
+                        .resolve(Integer.toHexString((settings + "valseed=" + validationSeed).hashCode()) + ".params");
+                if (Files.exists(cache)) {
+                    weights = Files.readAllBytes(cache);
+                    out.println("pre-trained weights from " + cache);
+                } else {
+                    PretrainConfig config = new PretrainConfig(
+                            suncet, epochs, n, c, k, tau, supervisedTau, lambda, supervisedEpochs, rate, 1e-6f, 0.1f,
+                            18, width, seed, stepsPerEpoch, crop);
+                    try (ContrastivePretraining pretraining = new ContrastivePretraining(config, pool, split)) {
+                        for (int e = 0; e < epochs; e++) {
+                            double loss = pretraining.runEpoch(e, null);
+                            out.printf(Locale.ROOT, "pretrain %s epoch %d/%d loss %.4f (%.0f s)%n",
+                                    method, e + 1, epochs, loss, (System.nanoTime() - started) / 1e9);
+                        }
+                        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                        pretraining.getNetwork().saveParameters(new DataOutputStream(bytes));
+                        weights = bytes.toByteArray();
+                        Files.createDirectories(cache.getParent());
+                        Files.write(cache, weights);
+                        settings += String.format(Locale.ROOT, "rows=%d pretrain_s=%.0f ",
+                                pretraining.getRowsForwarded(), (System.nanoTime() - started) / 1e9);
+                    }
+                }
+            }
+            for (String fineTuning : get(set, "FTS", "0.4:2000:crop0.08:0").split(",")) {
+                out.println(settings + fineTune(fineTuning, weights, width, labeled, held.validation(), test, seed, batch, manager)
+                        + String.format(Locale.ROOT, " frac=%s labeled=%d seed=%d", fraction, labeled.size(), seed));
+            }
+        }
+        return 0;
+    }
+
+    private static String fineTune(
+            String spec, byte[] weights, float width, ImageData labeled, ImageData validation, ImageData test,
+            long seed, int batch, NDManager manager) throws Exception {
+        String[] p = spec.split(":");
+        if (p.length < 3 || p.length > 4 || !(p[2].equals("none") || p[2].startsWith("crop"))) {
+            throw new IllegalArgumentException("FTS entries are lr:steps:aug[:headLayers] with aug none or cropS, got '" + spec + "'");
+        }
+        float rate = Float.parseFloat(p[0]);
+        int steps = Integer.parseInt(p[1]);
+        int headLayers = p.length > 3 ? Integer.parseInt(p[3]) : 0;
+        SimClrAugmentation augmentation = p[2].equals("none")
+                ? null
+                : SimClrAugmentation.cropAndFlip(Math.toIntExact(labeled.images().getShape().get(2)))
+                        .optCropScale(Double.parseDouble(p[2].substring(4)), 1).optSeed(seed).build();
+        int epochs = SupervisedTraining.epochsFor(steps, labeled.size(), batch);
+        int stepsPerEpoch = labeled.size() / batch;
+        try (NDManager scope = manager.newSubManager()) {
+            ContrastiveModel network = ContrastivePretraining.network(18, width, 1);
+            if (weights != null) {
+                network.loadParameters(scope, new DataInputStream(new ByteArrayInputStream(weights)));
+            }
+            long started = System.nanoTime();
+            try (SupervisedTraining training = new SupervisedTraining(
+                    network.fineTuneClassifier(headLayers, labeled.numClasses()), labeled, epochs, batch, rate, seed, 0,
+                    augmentation)) {
+                int every = Math.max(1, 500 / stepsPerEpoch);
+                double best = 0;
+                int bestStep = 0;
+                double[] last = null;
+                StringBuilder curve = new StringBuilder();
+                for (int e = 0; e < epochs; e++) {
+                    last = training.runEpoch(e);
+                    if ((e + 1) % every == 0 || e == epochs - 1) {
+                        double v = training.evaluate(validation).top1();
+                        curve.append(String.format(Locale.ROOT, " %d:%.3f", (e + 1) * stepsPerEpoch, v));
+                        if (v > best) {
+                            best = v;
+                            bestStep = (e + 1) * stepsPerEpoch;
+                        }
+                    }
+                }
+                double finalValidation = training.evaluate(validation).top1();
+                double finalTest = training.evaluate(test).top1();
+                return String.format(Locale.ROOT,
+                        "RESULT ft=%s steps=%d | train %.3f | val final %.4f best %.4f@%d | test final %.4f | ft %.0f s | curve%s",
+                        spec, epochs * stepsPerEpoch, last[1], finalValidation, best, bestStep, finalTest,
+                        (System.nanoTime() - started) / 1e9, curve);
+            }
+        }
+    }
+
+    private static String get(Map<String, String> set, String key, String fallback) {
+        return set.getOrDefault(key, fallback);
+    }
+}

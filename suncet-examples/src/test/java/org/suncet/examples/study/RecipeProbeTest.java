@@ -1,0 +1,58 @@
+package org.suncet.examples.study;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.suncet.examples.Suncet;
+
+class RecipeProbeTest {
+
+    private static String run(String... args) {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        try (PrintStream stream = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
+            System.setOut(stream);
+            assertEquals(0, Suncet.run(args));
+        } finally {
+            System.setOut(original);
+        }
+        return captured.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aTinyProbePrintsOneResultPerFineTuningAndReusesItsPretraining(@TempDir Path cache) throws Exception {
+        String[] args = {
+            "probe", "PRETRAIN=suncet", "PEPOCHS=1", "SPE=2", "FRACTION=0.01", "TAU=0.1", "C=10", "K=2",
+            "FTS=0.4:8:crop0.08:0,0.1:8:none:1", "CACHE=" + cache
+        };
+        String first = run(args);
+        List<String> results = Arrays.stream(first.split("\n")).filter(l -> l.contains("RESULT")).toList();
+        assertEquals(2, results.size(), first);
+        assertTrue(results.get(0).startsWith("pretrain=suncet pe=1 spe=2 n=118 C=10 K=2 tau=0.1"), results.get(0));
+        assertTrue(results.get(0).contains("RESULT ft=0.4:8:crop0.08:0 steps=8 |"), results.get(0));
+        assertTrue(results.get(1).contains("RESULT ft=0.1:8:none:1 steps=8 |"), results.get(1));
+        assertTrue(results.get(0).endsWith("frac=0.01 labeled=550 seed=0"), results.get(0));
+        try (var files = Files.list(cache)) {
+            assertEquals(1, files.count());
+        }
+        String again = run(args);
+        assertTrue(again.contains("pre-trained weights from " + cache), again);
+        assertTrue(!again.contains("pretrain suncet epoch"), again);
+    }
+
+    @Test
+    void unknownKeysAndBadValuesEndWithExitCodeTwo() {
+        assertEquals(2, Suncet.run(new String[] {"probe", "EPOCHS=3"}));
+        assertEquals(2, Suncet.run(new String[] {"probe", "PRETRAIN=byol"}));
+        assertEquals(2, Suncet.run(new String[] {"probe", "FTS=0.4:10:blur"}));
+    }
+}
