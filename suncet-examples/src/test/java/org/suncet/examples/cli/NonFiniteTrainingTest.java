@@ -146,8 +146,9 @@ class NonFiniteTrainingTest {
     @Test
     void theDemoStopsAtTheNaNStepWithoutATable() {
         Path out = shared.resolve("demo");
-        Cli.Result result = poisoned("pretraining:1:2", List.of("demo", "--train-images", "600", "--label-fraction",
-                "0.2", "--pretrain-epochs", "1", "--finetune-epochs", "1", "--out", out.toString()));
+        Cli.Result result = poisoned("pretraining:1:2", List.of("demo", "--validation-images", "500", "--train-images",
+                "600", "--label-fraction", "0.2", "--pretrain-epochs", "2", "--pretrain-steps", "4", "--finetune-steps",
+                "2", "--out", out.toString()));
         failsWithOneLine(result, "error: non-finite loss (NaN)", " at epoch 1 step 2 of 4 in SimCLR pre-training",
                 "saves no checkpoint");
         assertFalse(result.out().contains("top-1"), result.both());
