@@ -66,7 +66,7 @@ import org.suncet.train.NonFiniteTrainingException;
 public final class Demo {
 
     /** Pre-training epochs of the default demo. */
-    public static final int PRETRAIN_EPOCHS = 8;
+    public static final int PRETRAIN_EPOCHS = 6;
 
     /** Pre-training steps per epoch of the default demo. */
     public static final int PRETRAIN_STEPS = 93;
