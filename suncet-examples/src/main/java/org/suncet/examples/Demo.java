@@ -314,27 +314,23 @@ public final class Demo {
         return Double.parseDouble(cells[4].replace(" %", ""));
     }
 
-    private static int nonNegative(Map<String, String> options, String name) {
-        try {
-            int value = Integer.parseInt(options.get(name));
-            if (value < 0) {
-                throw new IllegalArgumentException(name + " must be >= 0, got " + value);
-            }
-            return value;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be an integer, got '" + options.get(name) + "'", e);
-        }
-    }
-
     private static String percent(double fraction) {
         return new java.math.BigDecimal(100 * fraction).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
     }
 
     private static int positive(Map<String, String> options, String name) {
+        return atLeast(options, name, 1);
+    }
+
+    private static int nonNegative(Map<String, String> options, String name) {
+        return atLeast(options, name, 0);
+    }
+
+    private static int atLeast(Map<String, String> options, String name, int least) {
         try {
             int value = Integer.parseInt(options.get(name));
-            if (value < 1) {
-                throw new IllegalArgumentException(name + " must be >= 1, got " + value);
+            if (value < least) {
+                throw new IllegalArgumentException(name + " must be >= " + least + ", got " + value);
             }
             return value;
         } catch (NumberFormatException e) {

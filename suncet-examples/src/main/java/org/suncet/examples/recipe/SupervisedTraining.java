@@ -88,15 +88,16 @@ public final class SupervisedTraining implements AutoCloseable {
     }
 
     /**
-     * Builds the trainer with a given augmentation of the labeled images.
+     * Builds the trainer with a given augmentation of the labeled images; the other parameters are
+     * those of {@link #SupervisedTraining(Block, ImageData, int, int, float, long, long)}.
      *
-     * @param classifier the block mapping images to logits (initialised or not)
-     * @param labeled the labeled training images
-     * @param epochs the number of epochs (sets the length of the cosine decay)
+     * @param classifier the classifier
+     * @param labeled the labeled images
+     * @param epochs the epochs
      * @param batchSize images per step
-     * @param baseLearningRate the base rate, scaled by B/256
+     * @param baseLearningRate the base rate
      * @param seed the seed
-     * @param updatesDone optimizer updates already done, ≥ 0
+     * @param updatesDone optimizer updates already done
      * @param augmentation the view of each labeled image, a pure function of (epoch, index); null
      *     for the images as they are
      */
