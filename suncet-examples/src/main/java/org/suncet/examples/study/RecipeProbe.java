@@ -11,7 +11,9 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.suncet.augment.SimClrAugmentation;
@@ -47,14 +49,33 @@ import org.suncet.train.LabelSplit;
  */
 public final class RecipeProbe {
 
-    private static final Map<String, String> KEYS = new LinkedHashMap<>();
-
-    static {
-        for (String key : new String[] {
+    private static final List<String> KEYS = List.of(
             "SEED", "FRACTION", "VALSEED", "WIDTH", "THREADS", "PRETRAIN", "PEPOCHS", "SPE", "N", "C", "K",
-            "EQUAL_ROWS", "TAU", "STAU", "LAMBDA", "ESUP", "PCROP", "PLR", "FTS", "CACHE", "DATA"
-        }) {
-            KEYS.put(key, null);
+            "EQUAL_ROWS", "TAU", "STAU", "LAMBDA", "ESUP", "PCROP", "PLR", "FTS", "CACHE", "DATA");
+
+    /** One fine-tuning of {@code FTS}: {@code lr:steps:aug[:headLayers]}; crop null for aug none. */
+    private record FineTuning(String spec, float rate, int steps, Double cropMin, int headLayers) {
+
+        static FineTuning parse(String spec) {
+            String[] p = spec.split(":");
+            if (p.length < 3 || p.length > 4 || !(p[2].equals("none") || p[2].startsWith("crop"))) {
+                throw new IllegalArgumentException(
+                        "FTS entries are lr:steps:aug[:headLayers] with aug none or cropS, got '" + spec + "'");
+            }
+            try {
+                FineTuning f = new FineTuning(
+                        spec, Float.parseFloat(p[0]), Integer.parseInt(p[1]),
+                        p[2].equals("none") ? null : Double.valueOf(p[2].substring(4)),
+                        p.length > 3 ? Integer.parseInt(p[3]) : 0);
+                if (!(f.rate > 0) || f.steps < 1 || f.headLayers < 0
+                        || f.cropMin != null && !(f.cropMin > 0 && f.cropMin <= 1)) {
+                    throw new IllegalArgumentException(
+                            "FTS entry '" + spec + "' needs lr > 0, steps >= 1, crop area in (0, 1], headLayers >= 0");
+                }
+                return f;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("FTS entry '" + spec + "' holds a number that does not parse", e);
+            }
         }
     }
 
@@ -71,8 +92,8 @@ public final class RecipeProbe {
         Map<String, String> set = new LinkedHashMap<>();
         for (String arg : args) {
             int eq = arg.indexOf('=');
-            if (eq < 1 || !KEYS.containsKey(arg.substring(0, eq))) {
-                throw new IllegalArgumentException("expected KEY=VALUE with KEY one of " + KEYS.keySet() + ", got '" + arg + "'");
+            if (eq < 1 || !KEYS.contains(arg.substring(0, eq))) {
+                throw new IllegalArgumentException("expected KEY=VALUE with KEY one of " + KEYS + ", got '" + arg + "'");
             }
             set.put(arg.substring(0, eq), arg.substring(eq + 1));
         }
@@ -82,23 +103,26 @@ public final class RecipeProbe {
         long validationSeed = Long.parseLong(get(set, "VALSEED", String.valueOf(1_000_000L + seed)));
         float width = Float.parseFloat(get(set, "WIDTH", "0.125"));
         int batch = 64;
+        String method = get(set, "PRETRAIN", "none");
+        if (!method.matches("none|simclr|suncet")) {
+            throw new IllegalArgumentException("PRETRAIN must be none, simclr or suncet, got '" + method + "'");
+        }
+        List<FineTuning> fineTunings =
+                Arrays.stream(get(set, "FTS", "0.4:2000:crop0.08:0").split(",")).map(FineTuning::parse).toList();
+        Path cacheFolder = Paths.get(get(set, "CACHE", "runs/probe-cache"));
         try (NDManager manager = NDManager.newBaseManager()) {
             manager.getEngine().setRandomSeed(Math.toIntExact(seed & 0x7fffffff));
             if (set.containsKey("THREADS")) {
                 JniUtils.setNumThreads(Integer.parseInt(set.get("THREADS")));
             }
             Path data = Paths.get(get(set, "DATA", DebianFashionMnist.DEFAULT_FOLDER.toString()));
-            Path scratch = Files.createTempDirectory("suncet-probe");
+            Path scratch = Files.createDirectories(cacheFolder.resolve("djl-repository"));
             ImageData full = ImageData.fashionMnist(data, Dataset.Usage.TRAIN, manager, scratch);
             ImageData test = ImageData.fashionMnist(data, Dataset.Usage.TEST, manager, scratch);
             HeldOutSplit held = HeldOutSplit.of(full, 5000, validationSeed, manager);
             ImageData pool = held.train();
             LabelSplit split = LabelSplit.balanced(pool.labels(), fraction, seed);
             ImageData labeled = pool.subset(split.indices(), manager);
-            String method = get(set, "PRETRAIN", "none");
-            if (!method.matches("none|simclr|suncet")) {
-                throw new IllegalArgumentException("PRETRAIN must be none, simclr or suncet, got '" + method + "'");
-            }
             byte[] weights = null;
             String settings = "pretrain=none ";
             long started = System.nanoTime();
@@ -123,8 +147,7 @@ public final class RecipeProbe {
                         "pretrain=%s pe=%d spe=%d n=%d C=%d K=%d tau=%s stau=%s lambda=%s esup=%d crop=%s plr=%s frac=%s seed=%d width=%s ",
                         method, epochs, stepsPerEpoch, n, c, k, tau, supervisedTau, lambda, supervisedEpochs, crop, rate,
                         fraction, seed, width);
-                Path cache = Paths.get(get(set, "CACHE", "runs/probe-cache"))
-                        .resolve(Integer.toHexString((settings + "valseed=" + validationSeed).hashCode()) + ".params");
+                Path cache = cacheFolder.resolve(Integer.toHexString((settings + "valseed=" + validationSeed).hashCode()) + ".params");
                 if (Files.exists(cache)) {
                     weights = Files.readAllBytes(cache);
                     out.println("pre-trained weights from " + cache);
@@ -141,14 +164,13 @@ public final class RecipeProbe {
                         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                         pretraining.getNetwork().saveParameters(new DataOutputStream(bytes));
                         weights = bytes.toByteArray();
-                        Files.createDirectories(cache.getParent());
                         Files.write(cache, weights);
                         settings += String.format(Locale.ROOT, "rows=%d pretrain_s=%.0f ",
                                 pretraining.getRowsForwarded(), (System.nanoTime() - started) / 1e9);
                     }
                 }
             }
-            for (String fineTuning : get(set, "FTS", "0.4:2000:crop0.08:0").split(",")) {
+            for (FineTuning fineTuning : fineTunings) {
                 out.println(settings + fineTune(fineTuning, weights, width, labeled, held.validation(), test, seed, batch, manager)
                         + String.format(Locale.ROOT, " frac=%s labeled=%d seed=%d", fraction, labeled.size(), seed));
             }
@@ -157,20 +179,13 @@ public final class RecipeProbe {
     }
 
     private static String fineTune(
-            String spec, byte[] weights, float width, ImageData labeled, ImageData validation, ImageData test,
+            FineTuning f, byte[] weights, float width, ImageData labeled, ImageData validation, ImageData test,
             long seed, int batch, NDManager manager) throws Exception {
-        String[] p = spec.split(":");
-        if (p.length < 3 || p.length > 4 || !(p[2].equals("none") || p[2].startsWith("crop"))) {
-            throw new IllegalArgumentException("FTS entries are lr:steps:aug[:headLayers] with aug none or cropS, got '" + spec + "'");
-        }
-        float rate = Float.parseFloat(p[0]);
-        int steps = Integer.parseInt(p[1]);
-        int headLayers = p.length > 3 ? Integer.parseInt(p[3]) : 0;
-        SimClrAugmentation augmentation = p[2].equals("none")
+        SimClrAugmentation augmentation = f.cropMin() == null
                 ? null
                 : SimClrAugmentation.cropAndFlip(Math.toIntExact(labeled.images().getShape().get(2)))
-                        .optCropScale(Double.parseDouble(p[2].substring(4)), 1).optSeed(seed).build();
-        int epochs = SupervisedTraining.epochsFor(steps, labeled.size(), batch);
+                        .optCropScale(f.cropMin(), 1).optSeed(seed).build();
+        int epochs = SupervisedTraining.epochsFor(f.steps(), labeled.size(), batch);
         int stepsPerEpoch = labeled.size() / batch;
         try (NDManager scope = manager.newSubManager()) {
             ContrastiveModel network = ContrastivePretraining.network(18, width, 1);
@@ -179,17 +194,19 @@ public final class RecipeProbe {
             }
             long started = System.nanoTime();
             try (SupervisedTraining training = new SupervisedTraining(
-                    network.fineTuneClassifier(headLayers, labeled.numClasses()), labeled, epochs, batch, rate, seed, 0,
+                    network.fineTuneClassifier(f.headLayers(), labeled.numClasses()), labeled, epochs, batch, f.rate(), seed, 0,
                     augmentation)) {
                 int every = Math.max(1, 500 / stepsPerEpoch);
                 double best = 0;
                 int bestStep = 0;
+                double finalValidation = 0;
                 double[] last = null;
                 StringBuilder curve = new StringBuilder();
                 for (int e = 0; e < epochs; e++) {
                     last = training.runEpoch(e);
                     if ((e + 1) % every == 0 || e == epochs - 1) {
                         double v = training.evaluate(validation).top1();
+                        finalValidation = v;
                         curve.append(String.format(Locale.ROOT, " %d:%.3f", (e + 1) * stepsPerEpoch, v));
                         if (v > best) {
                             best = v;
@@ -197,11 +214,10 @@ public final class RecipeProbe {
                         }
                     }
                 }
-                double finalValidation = training.evaluate(validation).top1();
                 double finalTest = training.evaluate(test).top1();
                 return String.format(Locale.ROOT,
                         "RESULT ft=%s steps=%d | train %.3f | val final %.4f best %.4f@%d | test final %.4f | ft %.0f s | curve%s",
-                        spec, epochs * stepsPerEpoch, last[1], finalValidation, best, bestStep, finalTest,
+                        f.spec(), epochs * stepsPerEpoch, last[1], finalValidation, best, bestStep, finalTest,
                         (System.nanoTime() - started) / 1e9, curve);
             }
         }

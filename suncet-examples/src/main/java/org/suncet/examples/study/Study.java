@@ -269,7 +269,7 @@ public final class Study {
         for (int budget : config.budgets()) {
             List<Double> simclrTodo = todo(seed, "simclr", budget);
             if (!simclrTodo.isEmpty()) {
-                PretrainConfig simclr = pretrainConfig(false, budget, seed, steps);
+                PretrainConfig simclr = PretrainConfig.recipe(false, budget, steps, seed);
                 try (ContrastivePretraining pretraining =
                         new ContrastivePretraining(simclr, train, splits.values().iterator().next())) {
                     Pretrained run = pretrain("SimCLR", pretraining, simclr, budget);
@@ -280,7 +280,7 @@ public final class Study {
                 }
             }
             for (double fraction : todo(seed, "suncet", budget)) {
-                PretrainConfig suncet = pretrainConfig(true, budget, seed, steps);
+                PretrainConfig suncet = PretrainConfig.recipe(true, budget, steps, seed);
                 try (ContrastivePretraining pretraining =
                         new ContrastivePretraining(suncet, train, splits.get(fraction))) {
                     Pretrained run = pretrain("SimCLR + SuNCEt", pretraining, suncet, budget);
@@ -321,14 +321,6 @@ public final class Study {
                 "  seed %d, %4.1f %% labels, %-10s %d epochs: %9d pre-training rows (%6.0f s), test top-1 %.2f %%%n",
                 result.seed(), 100 * result.fraction(), result.method(), result.budget(), result.pretrainRows(),
                 result.pretrainSeconds(), 100 * result.top1());
-    }
-
-    /**
-     * SimCLR or SimCLR + SuNCEt at {@code budget} epochs: {@link PretrainConfig#recipe}, {@code
-     * steps} steps per epoch for both, the same 256 rows a step (SuNCEt: n = (256 − C·K) / 2).
-     */
-    static PretrainConfig pretrainConfig(boolean suncet, int budget, long seed, int steps) {
-        return PretrainConfig.recipe(suncet, budget, steps, seed);
     }
 
     private record Pretrained(

@@ -42,7 +42,7 @@ class RecipeProbeTest {
         assertTrue(results.get(1).contains("RESULT ft=0.1:8:none:1 steps=8 |"), results.get(1));
         assertTrue(results.get(0).endsWith("frac=0.01 labeled=550 seed=0"), results.get(0));
         try (var files = Files.list(cache)) {
-            assertEquals(1, files.count());
+            assertEquals(1, files.filter(f -> f.toString().endsWith(".params")).count(), "one cached pre-training");
         }
         String again = run(args);
         assertTrue(again.contains("pre-trained weights from " + cache), again);
@@ -54,5 +54,8 @@ class RecipeProbeTest {
         assertEquals(2, Suncet.run(new String[] {"probe", "EPOCHS=3"}));
         assertEquals(2, Suncet.run(new String[] {"probe", "PRETRAIN=byol"}));
         assertEquals(2, Suncet.run(new String[] {"probe", "FTS=0.4:10:blur"}));
+        assertEquals(2, Suncet.run(new String[] {"probe", "FTS=x:10:none"}));
+        assertEquals(2, Suncet.run(new String[] {"probe", "FTS=0.4:0:crop0.08"}));
+        assertEquals(2, Suncet.run(new String[] {"probe", "FTS=0.4:10:crop1.5"}));
     }
 }
