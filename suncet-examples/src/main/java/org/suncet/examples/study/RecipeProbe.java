@@ -44,14 +44,16 @@ import org.suncet.train.LabelSplit;
  * SuNCEt), {@code LAMBDA} (1), {@code ESUP} (PEPOCHS), {@code PCROP} (0.08, the smallest crop
  * area), {@code PLR} (0.075, LARS base), {@code FTS} (0.4:2000:crop0.08:0; comma-separated
  * {@code lr:steps:aug:headLayers} with aug {@code none} or {@code cropS}, S the smallest crop
- * area), {@code CACHE} (runs/probe-cache: pre-trained weights by settings, reused when present),
+ * area; headLayers {@code lin} trains a linear classifier on the frozen encoder instead), {@code KNN} (0: every how many
+ * pre-training epochs to print the soft-kNN validation accuracy of the frozen encoder features, the
+ * labeled images as memory, τ 0.1, and their mean norm; 0 only at the end), {@code CACHE} (runs/probe-cache: pre-trained weights by settings, reused when present),
  * {@code DATA} (Debian's Fashion-MNIST folder). An unknown key is an error.
  */
 public final class RecipeProbe {
 
     private static final List<String> KEYS = List.of(
             "SEED", "FRACTION", "VALSEED", "WIDTH", "THREADS", "PRETRAIN", "PEPOCHS", "SPE", "N", "C", "K",
-            "EQUAL_ROWS", "TAU", "STAU", "LAMBDA", "ESUP", "PCROP", "PLR", "FTS", "CACHE", "DATA");
+            "EQUAL_ROWS", "TAU", "STAU", "LAMBDA", "ESUP", "PCROP", "PLR", "FTS", "KNN", "CACHE", "DATA");
 
     /** One fine-tuning of {@code FTS}: {@code lr:steps:aug[:headLayers]}; crop null for aug none. */
     private record FineTuning(String spec, float rate, int steps, Double cropMin, int headLayers) {
@@ -66,11 +68,11 @@ public final class RecipeProbe {
                 FineTuning f = new FineTuning(
                         spec, Float.parseFloat(p[0]), Integer.parseInt(p[1]),
                         p[2].equals("none") ? null : Double.valueOf(p[2].substring(4)),
-                        p.length > 3 ? Integer.parseInt(p[3]) : 0);
-                if (!(f.rate > 0) || f.steps < 1 || f.headLayers < 0
+                        p.length > 3 ? (p[3].equals("lin") ? LINEAR : Integer.parseInt(p[3])) : 0);
+                if (!(f.rate > 0) || f.steps < 1 || f.headLayers < LINEAR
                         || f.cropMin != null && !(f.cropMin > 0 && f.cropMin <= 1)) {
                     throw new IllegalArgumentException(
-                            "FTS entry '" + spec + "' needs lr > 0, steps >= 1, crop area in (0, 1], headLayers >= 0");
+                            "FTS entry '" + spec + "' needs lr > 0, steps >= 1, crop area in (0, 1], headLayers >= 0 or lin");
                 }
                 return f;
             } catch (NumberFormatException e) {
@@ -78,6 +80,9 @@ public final class RecipeProbe {
             }
         }
     }
+
+    /** {@link FineTuning#headLayers} of a linear probe on the frozen encoder. */
+    private static final int LINEAR = -1;
 
     private RecipeProbe() {}
 
@@ -156,10 +161,14 @@ public final class RecipeProbe {
                             suncet, epochs, n, c, k, tau, supervisedTau, lambda, supervisedEpochs, rate, 1e-6f, 0.1f,
                             18, width, seed, stepsPerEpoch, crop);
                     try (ContrastivePretraining pretraining = new ContrastivePretraining(config, pool, split)) {
+                        int knnEvery = Integer.parseInt(get(set, "KNN", "0"));
                         for (int e = 0; e < epochs; e++) {
                             double loss = pretraining.runEpoch(e, null);
                             out.printf(Locale.ROOT, "pretrain %s epoch %d/%d loss %.4f (%.0f s)%n",
                                     method, e + 1, epochs, loss, (System.nanoTime() - started) / 1e9);
+                            if (knnEvery > 0 && (e + 1) % knnEvery == 0 && e + 1 < epochs) {
+                                out.println("epoch " + (e + 1) + " " + frozenFeatures(pretraining.getNetwork(), labeled, held.validation()));
+                            }
                         }
                         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                         pretraining.getNetwork().saveParameters(new DataOutputStream(bytes));
@@ -169,6 +178,9 @@ public final class RecipeProbe {
                                 pretraining.getRowsForwarded(), (System.nanoTime() - started) / 1e9);
                     }
                 }
+            }
+            try (NDManager scope = manager.newSubManager()) {
+                out.println(settings + frozenFeatures(load(weights, width, scope), labeled, held.validation()));
             }
             for (FineTuning fineTuning : fineTunings) {
                 out.println(settings + fineTune(fineTuning, weights, width, labeled, held.validation(), test, seed, batch, manager)
@@ -188,14 +200,13 @@ public final class RecipeProbe {
         int epochs = SupervisedTraining.epochsFor(f.steps(), labeled.size(), batch);
         int stepsPerEpoch = labeled.size() / batch;
         try (NDManager scope = manager.newSubManager()) {
-            ContrastiveModel network = ContrastivePretraining.network(18, width, 1);
-            if (weights != null) {
-                network.loadParameters(scope, new DataInputStream(new ByteArrayInputStream(weights)));
-            }
+            ContrastiveModel network = load(weights, width, scope);
             long started = System.nanoTime();
             try (SupervisedTraining training = new SupervisedTraining(
-                    network.fineTuneClassifier(f.headLayers(), labeled.numClasses()), labeled, epochs, batch, f.rate(), seed, 0,
-                    augmentation)) {
+                    f.headLayers() == LINEAR
+                            ? network.linearProbe(labeled.numClasses())
+                            : network.fineTuneClassifier(f.headLayers(), labeled.numClasses()),
+                    labeled, epochs, batch, f.rate(), seed, 0, augmentation)) {
                 int every = Math.max(1, 500 / stepsPerEpoch);
                 double best = 0;
                 int bestStep = 0;
@@ -221,6 +232,21 @@ public final class RecipeProbe {
                         (System.nanoTime() - started) / 1e9, curve);
             }
         }
+    }
+
+    /** The network at {@code width}, with {@code weights} when not null (else its initialisation). */
+    private static ContrastiveModel load(byte[] weights, float width, NDManager manager) throws Exception {
+        ContrastiveModel network = ContrastivePretraining.network(18, width, 1);
+        if (weights != null) {
+            network.loadParameters(manager, new DataInputStream(new ByteArrayInputStream(weights)));
+        }
+        return network;
+    }
+
+    /** Soft-kNN validation top-1 on the frozen encoder's features (labeled images as memory) and their mean norm. */
+    private static String frozenFeatures(ContrastiveModel network, ImageData labeled, ImageData validation) {
+        double[] knn = FrozenKnn.evaluate(network.getEncoder(), labeled, validation);
+        return String.format(Locale.ROOT, "FROZEN knn val %.4f |h| %.2f", knn[0], knn[1]);
     }
 
     private static String get(Map<String, String> set, String key, String fallback) {

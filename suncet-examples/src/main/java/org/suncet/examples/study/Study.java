@@ -9,7 +9,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,8 +47,10 @@ import org.suncet.train.NonFiniteTrainingException;
  * schedule) then fine-tuning; SimCLR + SuNCEt likewise, with n lowered so that both forward the same
  * rows per step while SuNCEt is on; and a SimCLRv2-style distillation of the better of the two
  * fine-tuned networks at the largest budget (chosen on held-out validation images, never on the test
- * set) into a ResNet-18 of half the width. Every fine-tuning forwards the same rows. Compute is the
- * rows forwarded (summed step by step) and the wall-clock seconds.
+ * set) into a ResNet-18 of half the width. Every network is fine-tuned with each recipe of {@link
+ * StudyConfig#finetuneRecipes} and the weights of the best validation point are kept (the test
+ * images never choose); every pre-trained encoder's frozen features are also measured by soft-kNN
+ * before fine-tuning. Compute is the rows forwarded (summed step by step) and the wall-clock seconds.
  *
  * <p>Each finished cell is appended to {@code results.csv} in the output folder at once, so
  * {@code --resume} continues an interrupted study; the report ({@code --report}, default {@code
@@ -136,10 +137,9 @@ public final class Study {
         }
         StudyConfig base = quick ? StudyConfig.quick() : StudyConfig.full();
         StudyConfig config =
-                new StudyConfig(
+                base.with(
                         options.containsKey("--train-images")
                                 ? number(options, "--train-images", Integer::valueOf) : base.trainImages(),
-                        base.validationImages(), base.testImages(),
                         options.containsKey("--fractions")
                                 ? numbers(options, "--fractions", Double::valueOf)
                                 : base.fractions(),
@@ -148,10 +148,7 @@ public final class Study {
                                 : base.budgets(),
                         options.containsKey("--seeds")
                                 ? numbers(options, "--seeds", Long::valueOf)
-                                : base.seeds(),
-                        base.finetuneRows(), base.finetuneBatch(), base.finetuneRate(), base.distillEpochs(),
-                        base.distillImages(), base.studentWidth(), base.distillRate(), base.distillBatch(),
-                        base.pretrainStepsPerEpoch());
+                                : base.seeds());
         Path data = Paths.get(options.getOrDefault("--data", DebianFashionMnist.DEFAULT_FOLDER.toString()));
         Path out = Paths.get(options.getOrDefault("--out", "docs/study"));
         Path report = Paths.get(options.getOrDefault("--report", "docs/study.md"));
@@ -262,7 +259,7 @@ public final class Study {
         }
         for (double fraction : config.fractions()) {
             if (find(seed, fraction, "supervised", 0).isEmpty()) {
-                record(fineTune(seed, fraction, labeled.get(fraction), "supervised", 0, network(0.125f), null));
+                record(fineTune(seed, fraction, labeled.get(fraction), "supervised", 0, null, manager));
             }
         }
         int steps = config.pretrainStepsPerEpoch() == 0 ? train.size() / 128 : config.pretrainStepsPerEpoch();
@@ -275,7 +272,7 @@ public final class Study {
                     Pretrained run = pretrain("SimCLR", pretraining, simclr, budget);
                     for (double fraction : simclrTodo) {
                         // each fraction fine-tunes its own copy of the pre-trained weights
-                        record(fineTuneCopy(seed, fraction, labeled.get(fraction), "simclr", budget, run, manager));
+                        record(fineTune(seed, fraction, labeled.get(fraction), "simclr", budget, run, manager));
                     }
                 }
             }
@@ -284,7 +281,7 @@ public final class Study {
                 try (ContrastivePretraining pretraining =
                         new ContrastivePretraining(suncet, train, splits.get(fraction))) {
                     Pretrained run = pretrain("SimCLR + SuNCEt", pretraining, suncet, budget);
-                    record(fineTuneCopy(seed, fraction, labeled.get(fraction), "suncet", budget, run, manager));
+                    record(fineTune(seed, fraction, labeled.get(fraction), "suncet", budget, run, manager));
                 }
             }
         }
@@ -327,21 +324,6 @@ public final class Study {
             PretrainConfig config, int stepsPerEpoch, long steps, long rows, double seconds, double loss,
             byte[] weights) {}
 
-    private StudyRecord fineTuneCopy(
-            long seed, double fraction, ImageData labeled, String method, int budget, Pretrained run,
-            NDManager manager)
-            throws IOException {
-        try (NDManager scope = manager.newSubManager()) {
-            ContrastiveModel copy = network(0.125f);
-            try {
-                copy.loadParameters(scope, new DataInputStream(new ByteArrayInputStream(run.weights())));
-            } catch (ai.djl.MalformedModelException e) {
-                throw new IllegalStateException("pre-trained weights did not load back", e);
-            }
-            return fineTune(seed, fraction, labeled, method, budget, copy, run);
-        }
-    }
-
     private Pretrained pretrain(String name, ContrastivePretraining pretraining, PretrainConfig c, int budget) {
         long[] steps = {0};
         long started = System.nanoTime();
@@ -358,47 +340,79 @@ public final class Study {
         console.printf(
                 Locale.ROOT, "  %s, %d epochs: loss %.4f, %d rows in %.0f s%n",
                 name, budget, loss, pretraining.getRowsForwarded(), seconds);
-        ByteArrayOutputStream weights = new ByteArrayOutputStream();
-        try {
-            pretraining.getNetwork().saveParameters(new DataOutputStream(weights));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
         return new Pretrained(
                 c, pretraining.getStepsPerEpoch(), steps[0], pretraining.getRowsForwarded(), seconds, loss,
-                weights.toByteArray());
+                parameters(pretraining.getNetwork()));
     }
 
+    /**
+     * Fine-tunes a network with every recipe of {@link StudyConfig#finetuneRecipes}, each from the
+     * pre-trained weights ({@code run}; a fresh initialisation when null), and keeps the weights
+     * with the best validation top-1 over all recipes and evaluation points: their test top-1 is
+     * the cell's. Also measures the pre-trained encoder's frozen soft-kNN accuracy first.
+     */
     private StudyRecord fineTune(
-            long seed, double fraction, ImageData labeled, String method, int budget, ContrastiveModel network,
-            Pretrained run)
+            long seed, double fraction, ImageData labeled, String method, int budget, Pretrained run, NDManager manager)
             throws IOException {
         int batch = Math.min(config.finetuneBatch(), labeled.size());
         int stepsPerEpoch = labeled.size() / batch;
-        int epochs = (int) Math.max(1, Math.round((double) config.finetuneRows() / ((long) stepsPerEpoch * batch)));
-        Block classifier = network.fineTuneClassifier(0, train.numClasses());
+        int every = Math.max(1, Math.round((float) config.evaluateEvery() / stepsPerEpoch));
+        double[] knnValidation = {Double.NaN};
+        double[] knnTest = {Double.NaN};
+        if (run != null) {
+            try (NDManager scope = manager.newSubManager()) {
+                Block encoder = pretrained(run, scope).getEncoder();
+                knnValidation = FrozenKnn.evaluate(encoder, labeled, validation);
+                knnTest = FrozenKnn.evaluate(encoder, labeled, test);
+            }
+        }
+        double bestValidation = Double.NEGATIVE_INFINITY;
+        byte[] best = null;
+        String choice = "";
+        long rows = 0;
         long started = System.nanoTime();
-        try (SupervisedTraining training =
-                new SupervisedTraining(classifier, labeled, epochs, batch, config.finetuneRate(), seed)) {
-            for (int epoch = 0; epoch < epochs; epoch++) {
-                try {
-                    training.runEpoch(epoch);
-                } catch (NonFiniteTrainingException e) {
-                    String phase =
-                            run == null
-                                    ? "supervised-only training"
-                                    : method + " fine-tuning after " + budget + " pre-training epochs";
-                    throw e.withContext(String.format(
-                            Locale.ROOT, " in the %s (seed %d, %s %% labels)", phase, seed, 100 * fraction));
+        for (StudyConfig.FineTuneRecipe recipe : config.finetuneRecipes()) {
+            int steps = recipe.steps(config.finetuneStepsFor(fraction));
+            int epochs = SupervisedTraining.epochsFor(steps, labeled.size(), batch);
+            try (NDManager scope = manager.newSubManager()) {
+                Block classifier =
+                        (run == null ? network(0.125f) : pretrained(run, scope)).fineTuneClassifier(0, train.numClasses());
+                try (SupervisedTraining training =
+                        new SupervisedTraining(classifier, labeled, epochs, batch, recipe.baseRate(), seed)) {
+                    for (int epoch = 0; epoch < epochs; epoch++) {
+                        try {
+                            training.runEpoch(epoch);
+                        } catch (NonFiniteTrainingException e) {
+                            String phase =
+                                    run == null
+                                            ? "supervised-only training"
+                                            : method + " fine-tuning after " + budget + " pre-training epochs";
+                            throw e.withContext(String.format(
+                                    Locale.ROOT, " in the %s (seed %d, %s %% labels, base rate %s)", phase, seed,
+                                    100 * fraction, recipe.baseRate()));
+                        }
+                        if ((epoch + 1) % every == 0 || epoch == epochs - 1) {
+                            double v = training.evaluate(validation).top1();
+                            if (v > bestValidation) {
+                                bestValidation = v;
+                                best = parameters(classifier);
+                                choice = String.format(
+                                        Locale.ROOT, "%s×%d@%d", recipe.baseRate(), epochs * stepsPerEpoch,
+                                        (epoch + 1) * stepsPerEpoch);
+                            }
+                        }
+                    }
+                    rows += training.getRowsForwarded();
                 }
             }
-            double seconds = (System.nanoTime() - started) / 1e9;
-            ClassifierEvaluation.Result onValidation = training.evaluate(validation);
-            ClassifierEvaluation.Result onTest = training.evaluate(test);
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        try (NDManager scope = manager.newSubManager()) {
+            Block chosen = network(0.125f).fineTuneClassifier(0, train.numClasses());
+            load(chosen, best, scope);
+            ClassifierEvaluation.Result onTest = test.accuracyOf(chosen);
             if (run != null) {
-                try (OutputStream file = Files.newOutputStream(teacherFile(seed, fraction, method, budget))) {
-                    classifier.saveParameters(new DataOutputStream(file));
-                }
+                Files.write(teacherFile(seed, fraction, method, budget), best);
             }
             PretrainConfig c = run == null ? null : run.config();
             return new StudyRecord(
@@ -411,8 +425,37 @@ public final class Study {
                     run == null ? 0 : run.rows(),
                     run == null ? 0 : run.seconds(),
                     run == null ? Double.NaN : run.loss(),
-                    training.getRowsForwarded(), seconds, onValidation.top1(), onTest.top1(), onTest.topK(), "",
-                    ParameterCount.total(classifier));
+                    rows, seconds, bestValidation, onTest.top1(), onTest.topK(), "",
+                    ParameterCount.total(chosen), knnValidation[0], knnTest[0], choice);
+        }
+    }
+
+    /** A fresh copy of the pre-trained network. */
+    private static ContrastiveModel pretrained(Pretrained run, NDManager manager) {
+        ContrastiveModel copy = network(0.125f);
+        try {
+            copy.loadParameters(manager, new DataInputStream(new ByteArrayInputStream(run.weights())));
+        } catch (IOException | ai.djl.MalformedModelException e) {
+            throw new IllegalStateException("pre-trained weights did not load back", e);
+        }
+        return copy;
+    }
+
+    private static byte[] parameters(Block block) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try {
+            block.saveParameters(new DataOutputStream(bytes));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void load(Block block, byte[] parameters, NDManager manager) {
+        try {
+            block.loadParameters(manager, new DataInputStream(new ByteArrayInputStream(parameters)));
+        } catch (IOException | ai.djl.MalformedModelException e) {
+            throw new IllegalStateException("fine-tuned weights did not load back", e);
         }
     }
 
@@ -458,7 +501,8 @@ public final class Study {
                         chosen.supportRowsPerStep(), chosen.supervisedEpochs(), chosen.pretrainSteps(),
                         chosen.pretrainRows(), chosen.pretrainSeconds(), chosen.pretrainLoss(),
                         chosen.finetuneRows() + training.getRowsForwarded(), chosen.finetuneSeconds() + seconds,
-                        Double.NaN, onTest.top1(), onTest.topK(), chosen.method(), ParameterCount.total(student));
+                        Double.NaN, onTest.top1(), onTest.topK(), chosen.method(), ParameterCount.total(student),
+                        Double.NaN, Double.NaN, "");
             }
         }
     }

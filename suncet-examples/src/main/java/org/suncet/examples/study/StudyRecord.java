@@ -18,13 +18,18 @@ import java.util.List;
  * @param pretrainRows rows forwarded in pre-training, summed over its steps
  * @param pretrainSeconds wall-clock seconds of pre-training
  * @param pretrainLoss the mean objective of the last pre-training epoch (NaN without one)
- * @param finetuneRows rows forwarded after pre-training (fine-tuning; plus distillation)
+ * @param finetuneRows rows forwarded after pre-training (every fine-tuning tried; plus distillation)
  * @param finetuneSeconds wall-clock seconds after pre-training
- * @param validationTop1 top-1 on the validation images (NaN for distilled)
+ * @param validationTop1 top-1 on the validation images of the weights chosen (NaN for distilled)
  * @param top1 top-1 test accuracy
  * @param top5 top-5 test accuracy
  * @param teacher the teacher's method for distilled, else empty
  * @param parameters the classifier's parameter count
+ * @param knnValidationTop1 soft-kNN top-1 on the validation images of the pre-trained encoder's
+ *     frozen features, the labeled images as memory (NaN without pre-training)
+ * @param knnTop1 the same on the test images
+ * @param finetuneChoice the fine-tuning chosen on validation, {@code rate×steps@step} (the base
+ *     rate, the recipe's steps, the step whose weights were kept); empty for distilled
  */
 public record StudyRecord(
         long seed,
@@ -45,7 +50,10 @@ public record StudyRecord(
         double top1,
         double top5,
         String teacher,
-        long parameters) {
+        long parameters,
+        double knnValidationTop1,
+        double knnTop1,
+        String finetuneChoice) {
 
     /** The CSV columns after the leading row number. */
     public static final List<String> COLUMNS =
@@ -54,7 +62,7 @@ public record StudyRecord(
                     "unlabeled_rows_per_step", "support_rows_per_step", "supervised_epochs",
                     "pretrain_steps", "pretrain_rows", "pretrain_seconds", "pretrain_loss",
                     "finetune_rows", "finetune_seconds", "validation_top1", "top1", "top5",
-                    "teacher", "parameters");
+                    "teacher", "parameters", "knn_validation_top1", "knn_top1", "finetune_choice");
 
     /**
      * Returns the values for {@link org.suncet.examples.run.MetricsCsv#append}.
@@ -66,7 +74,8 @@ public record StudyRecord(
         return new Object[] {
             row, seed, fraction, method, budget, stepsPerEpoch, unlabeledRowsPerStep, supportRowsPerStep,
             supervisedEpochs, pretrainSteps, pretrainRows, pretrainSeconds, pretrainLoss, finetuneRows,
-            finetuneSeconds, validationTop1, top1, top5, teacher, parameters
+            finetuneSeconds, validationTop1, top1, top5, teacher, parameters, knnValidationTop1, knnTop1,
+            finetuneChoice
         };
     }
 
@@ -88,7 +97,8 @@ public record StudyRecord(
                 Long.parseLong(cells.get(10)), Double.parseDouble(cells.get(11)), Double.parseDouble(cells.get(12)),
                 Long.parseLong(cells.get(13)), Double.parseDouble(cells.get(14)), Double.parseDouble(cells.get(15)),
                 Double.parseDouble(cells.get(16)), Double.parseDouble(cells.get(17)), cells.get(18),
-                Long.parseLong(cells.get(19)));
+                Long.parseLong(cells.get(19)), Double.parseDouble(cells.get(20)), Double.parseDouble(cells.get(21)),
+                cells.get(22));
     }
 
     /**

@@ -62,6 +62,15 @@ public final class StudyReport {
         }
     }
 
+    /** What a verdict, a difference table or a figure measures. */
+    record Metric(String name, String file, ToDoubleFunction<StudyRecord> value) {}
+
+    /** Test top-1 after fine-tuning, the paper's measure. */
+    static final Metric FINE_TUNED = new Metric("test top-1 after fine-tuning", "accuracy", StudyRecord::top1);
+
+    /** Soft-kNN test top-1 of the frozen pre-trained features. */
+    static final Metric FROZEN = new Metric("frozen soft-kNN test top-1", "knn", StudyRecord::knnTop1);
+
     private List<StudyRecord> cells(double fraction, String method, int budget) {
         return records.stream()
                 .filter(r -> r.fraction() == fraction && r.method().equals(method) && r.budget() == budget)
@@ -76,18 +85,18 @@ public final class StudyReport {
     }
 
     /** The per-seed SuNCEt − SimCLR top-1 differences at one budget, over seeds that have both. */
-    private double[] pairedDifferences(double fraction, int budget) {
-        return pairedAcross(fraction, budget, budget);
+    private double[] pairedDifferences(double fraction, int budget, Metric metric) {
+        return pairedAcross(fraction, budget, budget, metric);
     }
 
     /** Per seed, SuNCEt at {@code suncetBudget} minus SimCLR at {@code simclrBudget}, top-1. */
-    private double[] pairedAcross(double fraction, int suncetBudget, int simclrBudget) {
+    private double[] pairedAcross(double fraction, int suncetBudget, int simclrBudget, Metric metric) {
         List<Double> differences = new ArrayList<>();
         for (StudyRecord suncet : cells(fraction, "suncet", suncetBudget)) {
             cells(fraction, "simclr", simclrBudget).stream()
                     .filter(s -> s.seed() == suncet.seed())
                     .findFirst()
-                    .ifPresent(s -> differences.add(suncet.top1() - s.top1()));
+                    .ifPresent(s -> differences.add(metric.value().applyAsDouble(suncet) - metric.value().applyAsDouble(s)));
         }
         return differences.stream().mapToDouble(Double::doubleValue).toArray();
     }
@@ -117,18 +126,25 @@ public final class StudyReport {
             String tag = tag(fraction);
             Path rowsFigure = figures.resolve("accuracy-vs-rows-" + tag + ".png");
             Path secondsFigure = figures.resolve("accuracy-vs-seconds-" + tag + ".png");
-            plot(fraction, rowsFigure, true);
-            plot(fraction, secondsFigure, false);
+            Path knnFigure = figures.resolve("knn-vs-rows-" + tag + ".png");
+            plot(fraction, rowsFigure, true, FINE_TUNED);
+            plot(fraction, secondsFigure, false, FINE_TUNED);
+            plot(fraction, knnFigure, true, FROZEN);
             md.append(String.format(Locale.ROOT, "## %s labels%n%n", percent(fraction)));
-            md.append(verdict(fraction)).append('\n');
+            md.append(verdict(fraction, FINE_TUNED)).append('\n');
+            md.append(verdict(fraction, FROZEN)).append('\n');
             md.append(table(fraction)).append('\n');
-            md.append(differences(fraction)).append('\n');
+            md.append(differences(fraction, FINE_TUNED)).append('\n');
+            md.append(differences(fraction, FROZEN)).append('\n');
             md.append(String.format(
                     Locale.ROOT, "![test top-1 against pre-training rows, %s labels](%s)%n%n",
                     percent(fraction), relative(reportFolder, rowsFigure)));
             md.append(String.format(
                     Locale.ROOT, "![test top-1 against pre-training seconds, %s labels](%s)%n%n",
                     percent(fraction), relative(reportFolder, secondsFigure)));
+            md.append(String.format(
+                    Locale.ROOT, "![frozen soft-kNN test top-1 against pre-training rows, %s labels](%s)%n%n",
+                    percent(fraction), relative(reportFolder, knnFigure)));
         }
         md.append(reading());
         Path notes = figures.resolve("notes.md");
@@ -215,8 +231,15 @@ public final class StudyReport {
                 (augmented like the unlabeled views, a fresh view at each draw), SuNCEt with the same τ, \
                 weight λ = %s, on for every epoch (as in the official code); both forward %d rows per step.
                 - Fine-tuning (all methods, the supervised-only baseline included): the whole encoder plus \
-                a new linear layer, Nesterov SGD momentum 0.9, base 0.4·B/256 with B = %d (fewer when \
-                fewer images are labeled), cosine decay, random crop and flip, %d rows forwarded.
+                a new linear layer, Nesterov SGD momentum 0.9, rate base·B/256 with B = %d (fewer when \
+                fewer images are labeled), cosine decay, random crop and flip; each network is fine-tuned \
+                once per recipe %s (base rate × share of the steps), from the same weights, for %s steps \
+                at full length (per fraction), its validation top-1 measured every %d steps and at the \
+                end; the weights at the best validation point of all recipes are the cell's (their test \
+                top-1 is reported; the chosen recipe and step are in `results.csv`).
+                - Frozen features: before fine-tuning, the pre-trained encoder's soft-kNN top-1 \
+                (τ = %s, cosine, the labeled images as memory) on the test images, reported beside the \
+                fine-tuned accuracy because fine-tuning on the labels can hide what pre-training did.
                 - Distillation (SimCLRv2 §2.3): the fine-tuned network at the largest budget whose \
                 validation top-1 is higher (SimCLR or SimCLR + SuNCEt) teaches a ResNet-18 at width %s on \
                 the unlabeled images, temperature 1, no labels, %d epochs, LARS base %.3g·√n with n = %d.
@@ -236,14 +259,17 @@ public final class StudyReport {
                 PretrainConfig.RECIPE_ROWS / 2, trim(PretrainConfig.RECIPE_TEMPERATURE),
                 (PretrainConfig.RECIPE_ROWS - PretrainConfig.RECIPE_CLASSES * PretrainConfig.RECIPE_IMAGES_PER_CLASS) / 2,
                 PretrainConfig.RECIPE_CLASSES, PretrainConfig.RECIPE_IMAGES_PER_CLASS,
-                trim(PretrainConfig.RECIPE_WEIGHT), rowsPerStep, config.finetuneBatch(), config.finetuneRows(), trim(config.studentWidth()),
+                trim(PretrainConfig.RECIPE_WEIGHT), rowsPerStep, config.finetuneBatch(),
+                config.finetuneRecipes().stream().map(r -> trim(r.baseRate()) + " × " + trim(r.stepShare())).toList(),
+                config.finetuneSteps(), config.evaluateEvery(), trim(FrozenKnn.TEMPERATURE), trim(config.studentWidth()),
                 config.distillEpochs(), config.distillRate(), config.distillBatch());
     }
 
     private String table(double fraction) {
         StringBuilder t = new StringBuilder();
-        t.append("| method | budget (epochs) | pre-training rows | pre-training s | test top-1 % (mean ± sd) | range | seeds |\n");
-        t.append("|---|---:|---:|---:|---:|---:|---:|\n");
+        t.append("| method | budget (epochs) | pre-training rows | pre-training s | test top-1 % (mean ± sd) | range "
+                + "| validation top-1 % | frozen soft-kNN test top-1 % | seeds |\n");
+        t.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"supervised only", "0"});
         for (int b : config.budgets()) {
@@ -267,10 +293,14 @@ public final class StudyReport {
             if (method.equals("distilled")) {
                 name += " (" + teachers(fraction) + ")";
             }
+            Summary onValidation = summary(fraction, method, budget, r -> 100 * r.validationTop1()).orElseThrow();
+            Summary knn = summary(fraction, method, budget, r -> 100 * r.knnTop1()).orElseThrow();
             t.append(String.format(
-                    Locale.ROOT, "| %s | %d | %.0f | %.0f | %.2f ± %.2f | %.2f–%.2f | %d |%n",
+                    Locale.ROOT, "| %s | %d | %.0f | %.0f | %.2f ± %.2f | %.2f–%.2f | %s | %s | %d |%n",
                     name, budget, pretrainRows.mean(), pretrainSeconds.mean(), acc.mean(), acc.sd(), acc.min(),
-                    acc.max(), acc.n()));
+                    acc.max(), Double.isNaN(onValidation.mean()) ? "–" : String.format(Locale.ROOT, "%.2f", onValidation.mean()),
+                    Double.isNaN(knn.mean()) ? "–" : String.format(Locale.ROOT, "%.2f ± %.2f", knn.mean(), knn.sd()),
+                    acc.n()));
         }
         return t.toString();
     }
@@ -295,12 +325,12 @@ public final class StudyReport {
         };
     }
 
-    private String differences(double fraction) {
+    private String differences(double fraction, Metric metric) {
         StringBuilder t = new StringBuilder();
-        t.append("Paired by seed (same label split and fine-tuning), SuNCEt − SimCLR test top-1 at equal budget:\n\n");
+        t.append("Paired by seed (same label split), SuNCEt − SimCLR " + metric.name() + " at equal budget:\n\n");
         t.append("| budget (epochs) | difference, points (mean ± standard error) | seeds |\n|---:|---:|---:|\n");
         for (int b : config.budgets()) {
-            double[] d = pairedDifferences(fraction, b);
+            double[] d = pairedDifferences(fraction, b, metric);
             if (d.length == 0) {
                 continue;
             }
@@ -316,26 +346,31 @@ public final class StudyReport {
      * smallest SuNCEt budget whose mean reaches it, with the ratio of pre-training rows.
      */
     String verdict(double fraction) {
+        return verdict(fraction, FINE_TUNED);
+    }
+
+    /** The verdict for one fraction on {@code metric}; see {@link #verdict(double)}. */
+    String verdict(double fraction, Metric metric) {
         int best = -1;
         double bestMean = Double.NEGATIVE_INFINITY;
         for (int b : config.budgets()) {
-            Optional<Summary> s = summary(fraction, "simclr", b, StudyRecord::top1);
+            Optional<Summary> s = summary(fraction, "simclr", b, metric.value());
             if (s.isPresent() && s.get().mean() > bestMean) {
                 bestMean = s.get().mean();
                 best = b;
             }
         }
         if (best < 0) {
-            return "No SimCLR result yet.\n";
+            return "No SimCLR result yet (" + metric.name() + ").\n";
         }
         double simclrRows = summary(fraction, "simclr", best, r -> r.pretrainRows()).orElseThrow().mean();
         double simclrSeconds = summary(fraction, "simclr", best, StudyRecord::pretrainSeconds).orElseThrow().mean();
         for (int b : config.budgets()) {
-            Optional<Summary> s = summary(fraction, "suncet", b, StudyRecord::top1);
+            Optional<Summary> s = summary(fraction, "suncet", b, metric.value());
             if (s.isPresent() && s.get().mean() >= bestMean) {
                 double rows = summary(fraction, "suncet", b, r -> r.pretrainRows()).orElseThrow().mean();
                 double secs = summary(fraction, "suncet", b, StudyRecord::pretrainSeconds).orElseThrow().mean();
-                Summary gap = Summary.of(pairedAcross(fraction, b, best));
+                Summary gap = Summary.of(pairedAcross(fraction, b, best, metric));
                 double se = gap.sd() / Math.sqrt(gap.n());
                 String noise =
                         gap.n() < 2
@@ -345,19 +380,19 @@ public final class StudyReport {
                                         : "within two standard errors: not distinguishable from seed noise";
                 return String.format(
                         Locale.ROOT,
-                        "**Verdict: yes, on the means.** SimCLR's best mean test top-1 is %.2f %% (at %d epochs, "
+                        "**Verdict (%s): yes, on the means.** SimCLR's best mean is %.2f %% (at %d epochs, "
                                 + "%.0f pre-training rows). SimCLR + SuNCEt reaches it at %d epochs (%.2f %%) with "
                                 + "%.0f rows: %.0f %% of SimCLR's rows and %.0f %% of its seconds. Paired by seed, "
                                 + "SuNCEt at %d epochs minus SimCLR at %d epochs is %+.2f ± %.2f points (mean ± "
                                 + "standard error, %d seeds; %s).%n",
-                        100 * bestMean, best, simclrRows, b, 100 * s.get().mean(), rows, 100 * rows / simclrRows,
+                        metric.name(), 100 * bestMean, best, simclrRows, b, 100 * s.get().mean(), rows, 100 * rows / simclrRows,
                         100 * secs / simclrSeconds, b, best, 100 * gap.mean(), 100 * se, gap.n(), noise);
             }
         }
         int suncetBest = -1;
         double suncetBestMean = Double.NEGATIVE_INFINITY;
         for (int b : config.budgets()) {
-            Optional<Summary> s = summary(fraction, "suncet", b, StudyRecord::top1);
+            Optional<Summary> s = summary(fraction, "suncet", b, metric.value());
             if (s.isPresent() && s.get().mean() > suncetBestMean) {
                 suncetBestMean = s.get().mean();
                 suncetBest = b;
@@ -365,10 +400,10 @@ public final class StudyReport {
         }
         if (suncetBest < 0) {
             return String.format(
-                    Locale.ROOT, "**Verdict: not measured.** SimCLR's best mean test top-1 is %.2f %%; no SuNCEt result.%n",
-                    100 * bestMean);
+                    Locale.ROOT, "**Verdict (%s): not measured.** SimCLR's best mean is %.2f %%; no SuNCEt result.%n",
+                    metric.name(), 100 * bestMean);
         }
-        Summary gap = Summary.of(pairedAcross(fraction, suncetBest, best));
+        Summary gap = Summary.of(pairedAcross(fraction, suncetBest, best, metric));
         double se = gap.sd() / Math.sqrt(gap.n());
         String noise =
                 gap.n() < 2
@@ -379,31 +414,31 @@ public final class StudyReport {
                                         + "but not better either";
         int smallest = config.budgets().get(0);
         String simclrSmallest =
-                summary(fraction, "simclr", smallest, StudyRecord::top1)
+                summary(fraction, "simclr", smallest, metric.value())
                         .map(s -> String.format(Locale.ROOT, " SimCLR itself gives %.2f %% at %d epoch%s.",
                                 100 * s.mean(), smallest, smallest == 1 ? "" : "s"))
                         .orElse("");
         return String.format(
                 Locale.ROOT,
-                "**Verdict: no.** SimCLR's best mean test top-1 is %.2f %% (at %d epochs); no SimCLR + SuNCEt "
+                "**Verdict (%s): no.** SimCLR's best mean is %.2f %% (at %d epochs); no SimCLR + SuNCEt "
                         + "budget reaches it on the mean. SuNCEt's best is %.2f %% at %d epochs; paired by seed it is "
                         + "%+.2f ± %.2f points (mean ± standard error, %d seeds) from SimCLR's best (%s).%s%n",
-                100 * bestMean, best, 100 * suncetBestMean, suncetBest, 100 * gap.mean(), 100 * se, gap.n(),
+                metric.name(), 100 * bestMean, best, 100 * suncetBestMean, suncetBest, 100 * gap.mean(), 100 * se, gap.n(),
                 noise, simclrSmallest);
     }
 
-    private void plot(double fraction, Path file, boolean rows) throws IOException {
+    private void plot(double fraction, Path file, boolean rows, Metric metric) throws IOException {
         LinePlot.Builder plot =
                 LinePlot.builder()
-                        .setTitle("Fashion-MNIST, " + percent(fraction) + " labels: test top-1 after fine-tuning")
-                        .optAxisLabels(rows ? "pre-training rows forwarded" : "pre-training seconds", "test top-1 (%)");
+                        .setTitle("Fashion-MNIST, " + percent(fraction) + " labels: " + metric.name())
+                        .optAxisLabels(rows ? "pre-training rows forwarded" : "pre-training seconds", metric.name() + " (%)");
         ToDoubleFunction<StudyRecord> x = rows ? r -> r.pretrainRows() : StudyRecord::pretrainSeconds;
         double maxX = 0;
         for (String method : List.of("simclr", "suncet")) {
             List<Double> xs = new ArrayList<>();
             List<Double> ys = new ArrayList<>();
             for (int b : config.budgets()) {
-                Optional<Summary> acc = summary(fraction, method, b, r -> 100 * r.top1());
+                Optional<Summary> acc = summary(fraction, method, b, r -> 100 * metric.value().applyAsDouble(r));
                 if (acc.isPresent()) {
                     xs.add(summary(fraction, method, b, x).orElseThrow().mean());
                     ys.add(acc.get().mean());
@@ -417,13 +452,15 @@ public final class StudyReport {
             }
         }
         final double right = Math.max(maxX, 1);
-        summary(fraction, "distilled", config.maxBudget(), r -> 100 * r.top1())
+        summary(fraction, "distilled", config.maxBudget(), r -> 100 * metric.value().applyAsDouble(r))
+                .filter(s -> !Double.isNaN(s.mean()))
                 .ifPresent(s -> plot.addSeries(
                         "distilled student (mean)",
                         new double[] {summary(fraction, "distilled", config.maxBudget(), x).orElseThrow().mean()},
                         new double[] {s.mean()}));
         // no pre-training: a level line across the plot
-        summary(fraction, "supervised", 0, r -> 100 * r.top1())
+        summary(fraction, "supervised", 0, r -> 100 * metric.value().applyAsDouble(r))
+                .filter(s -> !Double.isNaN(s.mean()))
                 .ifPresent(s -> plot.addSeries("supervised only (mean)", new double[] {0, right},
                         new double[] {s.mean(), s.mean()}));
         plot.build().write(file);

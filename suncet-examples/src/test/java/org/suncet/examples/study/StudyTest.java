@@ -42,8 +42,22 @@ class StudyTest {
             assertTrue(records.stream().anyMatch(r -> r.method().equals(method)), method);
         }
         for (StudyRecord r : records) {
-            if (r.method().equals("simclr") || r.method().equals("suncet")) {
+            boolean pretrained = r.method().equals("simclr") || r.method().equals("suncet");
+            if (pretrained) {
                 assertComputeAddsUp(r);
+            }
+            // frozen features are measured exactly for the pre-trained networks
+            assertEquals(pretrained, r.knnTop1() >= 0 && r.knnTop1() <= 1, r.toString());
+            assertEquals(pretrained, r.knnValidationTop1() >= 0 && r.knnValidationTop1() <= 1, r.toString());
+            if (!r.method().equals("distilled")) {
+                // the weights kept are those of the best validation point of one of the recipes tried
+                java.util.regex.Matcher choice =
+                        java.util.regex.Pattern.compile("(0\\.4|0\\.1)×(\\d+)@(\\d+)").matcher(r.finetuneChoice());
+                assertTrue(choice.matches(), r.toString());
+                int steps = Integer.parseInt(choice.group(2));
+                int step = Integer.parseInt(choice.group(3));
+                assertTrue(steps >= 1 && steps <= 12 && step >= 1 && step <= steps, r.toString());
+                assertTrue(r.validationTop1() >= 0 && r.validationTop1() <= 1, r.toString());
             }
         }
         // SimCLR and SuNCEt forward the same rows per step while SuNCEt is on
@@ -57,14 +71,16 @@ class StudyTest {
         String markdown = Files.readString(report);
         for (double fraction : config.fractions()) {
             String tag = Math.round(100 * fraction) + "pct";
-            for (String figure : List.of("accuracy-vs-rows-" + tag + ".png", "accuracy-vs-seconds-" + tag + ".png")) {
+            for (String figure : List.of(
+                    "accuracy-vs-rows-" + tag + ".png", "accuracy-vs-seconds-" + tag + ".png", "knn-vs-rows-" + tag + ".png")) {
                 BufferedImage image = ImageIO.read(out.resolve(figure).toFile());
                 assertTrue(image.getWidth() > 100 && image.getHeight() > 100, figure);
                 assertTrue(markdown.contains("](study/" + figure + ")"), "the report links " + figure);
             }
         }
         assertTrue(markdown.contains("| SimCLR + SuNCEt | 2 |"), markdown);
-        assertTrue(markdown.contains("**Verdict: "), markdown);
+        assertTrue(markdown.contains("**Verdict (test top-1 after fine-tuning): "), markdown);
+        assertTrue(markdown.contains("**Verdict (frozen soft-kNN test top-1): "), markdown);
         assertTrue(markdown.contains("--quick"), markdown);
     }
 
