@@ -25,6 +25,14 @@ import ai.djl.training.loss.Loss;
  * gradients. Both give the same value and gradient up to rounding (1e-10 relative in float64).
  * {@code optRowBlock(B)} sets the rows per block of the fused path (0, the default, picks B so
  * that a {@code B × M} block is about 2 MiB, and at least 64 rows).
+ *
+ * <p><b>Which prediction.</b> DJL's {@code Trainer} and {@code EasyTrain} hand a loss the model's
+ * whole output list; {@code ContrastiveModel} puts out {@code NDList(h, z)} (features, projection).
+ * The loss reads the array at {@code optPredictionIndex(i)}: by default −1, the last array, so
+ * {@code NDList(z)} and {@code NDList(h, z)} both give z; other arrays of the list are ignored. An
+ * index outside the list throws {@link IllegalArgumentException} naming the index, the list's size
+ * and its shapes. (DJL's {@code IndexLoss} wraps a loss to the same end, but its accumulators read
+ * float32 only.)
  */
 public abstract class AbstractContrastiveLoss extends AccumulatingLoss {
 
@@ -32,6 +40,7 @@ public abstract class AbstractContrastiveLoss extends AccumulatingLoss {
     private final boolean checkValues;
     private final boolean fused;
     private final int rowBlock;
+    private final int predictionIndex;
 
     /**
      * Creates the loss from its builder.
@@ -48,6 +57,7 @@ public abstract class AbstractContrastiveLoss extends AccumulatingLoss {
                     "rowBlock must be >= 0 (0 = automatic), got " + builder.rowBlock);
         }
         this.rowBlock = builder.rowBlock;
+        this.predictionIndex = InputChecks.predictionIndex(builder.predictionIndex);
     }
 
     /**
@@ -87,6 +97,29 @@ public abstract class AbstractContrastiveLoss extends AccumulatingLoss {
     }
 
     /**
+     * Returns which array of the predictions list the loss reads: ≥ 0, or −1 (the default) for the
+     * last.
+     *
+     * @return the prediction index
+     */
+    public int getPredictionIndex() {
+        return predictionIndex;
+    }
+
+    /**
+     * Returns the checked {@code [M, D]} embeddings at {@link #getPredictionIndex()} of {@code
+     * predictions}.
+     *
+     * @param predictions the model's outputs, as DJL's {@code Trainer} passes them
+     * @return the embeddings (an array of the list, not a copy)
+     * @throws IllegalArgumentException if the list is empty, the index lies outside it, or the
+     *     array is not {@code [M, D]} floating point with M ≥ 2
+     */
+    protected NDArray embeddings(NDList predictions) {
+        return InputChecks.embeddings(InputChecks.pick(predictions, predictionIndex, "predictions"));
+    }
+
+    /**
      * Computes the loss of {@code [M, D]} embeddings whose positives are the rows of equal id.
      *
      * @param embeddings the checked embeddings
@@ -122,7 +155,12 @@ public abstract class AbstractContrastiveLoss extends AccumulatingLoss {
         /** {@inheritDoc} */
         @Override
         public NDArray evaluate(NDList labels, NDList predictions) {
-            NDArray z = InputChecks.embeddings(InputChecks.single(predictions, "predictions"));
+            return evaluateEmbeddings(labels, embeddings(predictions));
+        }
+
+        /** The loss of embeddings already picked from the predictions: {@code labels = NDList(y [M])}. */
+        NDArray evaluateEmbeddings(NDList labels, NDArray embeddings) {
+            NDArray z = InputChecks.embeddings(embeddings);
             NDArray y = InputChecks.classLabels(labels, z.getShape().get(0));
             try {
                 return compute(z, y, similarity, aggregation);
@@ -145,6 +183,7 @@ public abstract class AbstractContrastiveLoss extends AccumulatingLoss {
         boolean checkValues = true;
         boolean fused = true;
         int rowBlock;
+        int predictionIndex = -1;
 
         BaseBuilder(String name, float temperature) {
             this.name = name;
@@ -213,6 +252,19 @@ public abstract class AbstractContrastiveLoss extends AccumulatingLoss {
          */
         public T optRowBlock(int rowBlock) {
             this.rowBlock = rowBlock;
+            return self();
+        }
+
+        /**
+         * Sets which array of the predictions list the loss reads (default −1: the last, so both
+         * {@code NDList(z)} and {@code ContrastiveModel}'s {@code NDList(h, z)} give z). Use it
+         * for a model that puts its embeddings elsewhere, e.g. 0 for {@code NDList(z, logits)}.
+         *
+         * @param predictionIndex the index, ≥ 0, or −1 for the last array
+         * @return this builder
+         */
+        public T optPredictionIndex(int predictionIndex) {
+            this.predictionIndex = predictionIndex;
             return self();
         }
 

@@ -15,20 +15,32 @@ import ai.djl.util.Pair;
  *   acc = (1/M) Σ_i [ argmax_{a ≠ i} ẑ_i · ẑ_a ∈ P(i) ]
  * </pre>
  *
- * <p>Input: {@code predictions = NDList(z [M, D])}. With {@code labels} null or empty, z is
+ * <p>Input: {@code predictions = NDList(z [M, D])}, or any list holding z at the prediction index
+ * (default −1, the last array, so {@code ContrastiveModel}'s {@code NDList(h, z)} gives z). With {@code labels} null or empty, z is
  * view-major {@code [V·N, D]} as for {@link NtXentLoss} and the positives are the other views of
  * the image; with {@code labels = NDList(y [M])} the positives are the rows of the same class. As a
  * DJL {@code Evaluator} it accumulates over batches; {@link #evaluate} returns the batch's accuracy
  * as a float32 scalar. No gradient is recorded. Bad input ({@link IllegalArgumentException}): as
- * for the losses' shapes.
+ * for the losses' shapes and prediction index.
  */
 public final class ContrastiveAccuracy extends AbstractAccuracy {
 
     private final int viewsPerImage;
+    private final int predictionIndex;
 
-    /** Creates the metric for two views per image. */
+    /** Creates the metric for two views per image, reading the last array of the predictions. */
     public ContrastiveAccuracy() {
         this("ContrastiveAccuracy", 2);
+    }
+
+    /**
+     * Creates the metric, reading the last array of the predictions.
+     *
+     * @param name the display name
+     * @param viewsPerImage V, used when no labels are given (≥ 2)
+     */
+    public ContrastiveAccuracy(String name, int viewsPerImage) {
+        this(name, viewsPerImage, -1);
     }
 
     /**
@@ -36,20 +48,31 @@ public final class ContrastiveAccuracy extends AbstractAccuracy {
      *
      * @param name the display name
      * @param viewsPerImage V, used when no labels are given (≥ 2)
+     * @param predictionIndex which array of the predictions list holds z: ≥ 0, or −1 for the last
      */
-    public ContrastiveAccuracy(String name, int viewsPerImage) {
+    public ContrastiveAccuracy(String name, int viewsPerImage, int predictionIndex) {
         super(name);
         if (viewsPerImage < 2) {
             throw new IllegalArgumentException("viewsPerImage must be >= 2, got " + viewsPerImage);
         }
         this.viewsPerImage = viewsPerImage;
+        this.predictionIndex = InputChecks.predictionIndex(predictionIndex);
+    }
+
+    /**
+     * Returns which array of the predictions list the metric reads: ≥ 0, or −1 for the last.
+     *
+     * @return the prediction index
+     */
+    public int getPredictionIndex() {
+        return predictionIndex;
     }
 
     /**
      * Returns the batch's contrastive accuracy.
      *
      * @param labels null or empty (views), or {@code NDList(y [M])}
-     * @param predictions {@code NDList(z [M, D])}
+     * @param predictions {@code NDList(z [M, D])}, or a list holding z at the prediction index
      * @return a float32 scalar in [0, 1]
      */
     @Override
@@ -65,7 +88,7 @@ public final class ContrastiveAccuracy extends AbstractAccuracy {
     @Override
     protected Pair<Long, NDArray> accuracyHelper(NDList labels, NDList predictions) {
         NDArray embeddings =
-                InputChecks.embeddings(InputChecks.single(predictions, "predictions"));
+                InputChecks.embeddings(InputChecks.pick(predictions, predictionIndex, "predictions"));
         long rows = embeddings.getShape().get(0);
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();

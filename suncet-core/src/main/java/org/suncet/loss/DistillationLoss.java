@@ -18,13 +18,16 @@ import org.suncet.ndarray.Scalars;
  * </pre>
  *
  * <p>Input: {@code labels = NDList(teacherLogits [B, C])}, {@code predictions =
- * NDList(studentLogits [B, C])}. No gradient flows to the teacher. Output: a scalar in the
+ * NDList(studentLogits [B, C])}, or any list holding the student's logits at the prediction index
+ * (default −1, the last array; {@code optPredictionIndex} picks another, e.g. 0 for a student that
+ * puts out {@code NDList(logits, features)}). No gradient flows to the teacher. Output: a scalar in the
  * student's dtype and device. Defaults: T = 1 and no T² factor (SimCLRv2); {@code
  * optScaleByTemperatureSquared(true)} gives Hinton et al.'s gradient-scale correction. Mixing with a
  * supervised cross-entropy, {@code (1−α)·CE + α·L}, is left to the training step.
  *
  * <p>Bad input ({@link IllegalArgumentException}): rank other than 2, teacher and student shapes
- * that differ, an empty batch or no classes, T not finite and &gt; 0; with value checks on
+ * that differ, an empty batch or no classes, labels of other than one array, a prediction index
+ * outside the list (or &lt; −1 at build time), T not finite and &gt; 0; with value checks on
  * (default), non-finite logits.
  */
 public final class DistillationLoss extends AccumulatingLoss {
@@ -32,12 +35,14 @@ public final class DistillationLoss extends AccumulatingLoss {
     private final float temperature;
     private final boolean scaleByTemperatureSquared;
     private final boolean checkValues;
+    private final int predictionIndex;
 
     private DistillationLoss(Builder builder) {
         super(builder.name);
         this.temperature = InputChecks.temperature(builder.temperature);
         this.scaleByTemperatureSquared = builder.scaleByTemperatureSquared;
         this.checkValues = builder.checkValues;
+        this.predictionIndex = InputChecks.predictionIndex(builder.predictionIndex);
     }
 
     /**
@@ -58,11 +63,22 @@ public final class DistillationLoss extends AccumulatingLoss {
         return temperature;
     }
 
+    /**
+     * Returns which array of the predictions list holds the student's logits: ≥ 0, or −1 (the
+     * default) for the last.
+     *
+     * @return the prediction index
+     */
+    public int getPredictionIndex() {
+        return predictionIndex;
+    }
+
     /** {@inheritDoc} */
     @Override
     public NDArray evaluate(NDList labels, NDList predictions) {
         NDArray teacher = InputChecks.single(labels, "labels (teacher logits)");
-        NDArray student = InputChecks.single(predictions, "predictions (student logits)");
+        NDArray student =
+                InputChecks.pick(predictions, predictionIndex, "predictions (student logits)");
         Shape shape = student.getShape();
         if (shape.dimension() != 2 || shape.get(0) < 1 || shape.get(1) < 1) {
             throw new IllegalArgumentException(
@@ -119,6 +135,7 @@ public final class DistillationLoss extends AccumulatingLoss {
         float temperature = 1f;
         boolean scaleByTemperatureSquared;
         boolean checkValues = true;
+        int predictionIndex = -1;
 
         Builder() {}
 
@@ -156,6 +173,18 @@ public final class DistillationLoss extends AccumulatingLoss {
         }
 
         /**
+         * Sets which array of the predictions list holds the student's logits (default −1: the
+         * last, which is the only one of a one-output classifier).
+         *
+         * @param predictionIndex the index, ≥ 0, or −1 for the last array
+         * @return this builder
+         */
+        public Builder optPredictionIndex(int predictionIndex) {
+            this.predictionIndex = predictionIndex;
+            return this;
+        }
+
+        /**
          * Sets the display name.
          *
          * @param name the name
@@ -173,7 +202,8 @@ public final class DistillationLoss extends AccumulatingLoss {
          * Builds the loss.
          *
          * @return the loss
-         * @throws IllegalArgumentException if T is not finite and &gt; 0
+         * @throws IllegalArgumentException if T is not finite and &gt; 0, or the prediction index
+         *     &lt; −1
          */
         public DistillationLoss build() {
             return new DistillationLoss(this);

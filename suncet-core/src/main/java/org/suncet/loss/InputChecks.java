@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 
 /** Shape and argument checks shared by the losses; each failure names the argument and value. */
 final class InputChecks {
@@ -31,9 +32,50 @@ final class InputChecks {
         }
         if (list.size() != 1) {
             throw new IllegalArgumentException(
-                    what + " must hold one array, got " + list.size() + ": " + list.getShapes());
+                    what + " must hold one array, got " + list.size() + ": " + shapes(list));
         }
         return list.singletonOrThrow();
+    }
+
+    /** The shapes of {@code list}'s arrays, e.g. {@code [(4, 8), (4, 16)]}. */
+    static String shapes(NDList list) {
+        return list == null ? "null" : Arrays.toString(list.getShapes());
+    }
+
+    /**
+     * Checks a prediction index given to a builder: ≥ 0, or −1 for the last array.
+     *
+     * @return the index
+     */
+    static int predictionIndex(int index) {
+        if (index < -1) {
+            throw new IllegalArgumentException(
+                    "predictionIndex must be >= 0, or -1 for the last array; got " + index);
+        }
+        return index;
+    }
+
+    /**
+     * Returns the array at {@code index} of {@code list} (−1: the last), named {@code what} in
+     * errors; an index outside the list names the index, the list's size and its shapes.
+     */
+    static NDArray pick(NDList list, int index, String what) {
+        if (list == null || list.isEmpty()) {
+            throw new IllegalArgumentException(what + " must hold at least one array, got none");
+        }
+        int at = index == -1 ? list.size() - 1 : index;
+        if (at < 0 || at >= list.size()) {
+            throw new IllegalArgumentException(
+                    "predictionIndex "
+                            + index
+                            + " is outside "
+                            + what
+                            + " of "
+                            + list.size()
+                            + (list.size() == 1 ? " array: " : " arrays: ")
+                            + shapes(list));
+        }
+        return list.get(at);
     }
 
     /** Checks {@code [M, D]} embeddings with M ≥ 2, D ≥ 1, of a floating dtype. */

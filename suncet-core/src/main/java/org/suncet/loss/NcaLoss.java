@@ -15,12 +15,13 @@ package org.suncet.loss;
  * vectors NCA at τ' = 2τ equals {@link SuNCEtLoss} at τ.
  *
  * <p>Input: {@code labels = NDList(y)}, {@code y [M]} integer class ids (int32/int64, or float
- * holding integers); {@code predictions = NDList(z)}, {@code z [M, D]}. Output: a scalar in z's
- * dtype and device. Default τ = 1 (SPEC §2.4).
+ * holding integers); {@code predictions = NDList(z)}, {@code z [M, D]}, or any list holding z at
+ * the prediction index (default −1, the last array: {@code ContrastiveModel}'s {@code NDList(h,
+ * z)} gives z). Output: a scalar in z's dtype and device. Default τ = 1 (SPEC §2.4).
  *
  * <p>Bad input ({@link IllegalArgumentException}): rank other than 2, fewer than 2 rows, labels of
- * another length; with value checks on (default): non-finite z, negative or non-integral labels, no
- * row with a positive.
+ * another length, a prediction index outside the list (or &lt; −1 at build time); with value checks
+ * on (default): non-finite z, negative or non-integral labels, no row with a positive.
  */
 public final class NcaLoss extends AbstractContrastiveLoss.Supervised {
 
@@ -53,7 +54,8 @@ public final class NcaLoss extends AbstractContrastiveLoss.Supervised {
          * Builds the loss.
          *
          * @return the loss
-         * @throws IllegalArgumentException if the temperature is not finite and &gt; 0
+         * @throws IllegalArgumentException if the temperature is not finite and &gt; 0, or the
+         *     prediction index &lt; −1
          */
         public NcaLoss build() {
             return new NcaLoss(this);

@@ -19,13 +19,15 @@ import ai.djl.ndarray.types.DataType;
  * TensorFlow code reports twice this value; SuNCEt's code reports this value). Gradients flow
  * through anchors and candidates. All rows identical gives {@code log(2N − 1)} for V = 2.
  *
- * <p>Input: {@code predictions = NDList(z)}, {@code z [V·N, D]} view-major: row {@code v·N + n} is
- * view {@code v} of image {@code n}. Labels are ignored ({@code null} or empty allowed). Output: a
- * scalar in z's dtype and device. Defaults: τ = 0.1 (SimCLR ImageNet; use 0.5 for CIFAR-sized
- * data), V = 2.
+ * <p>Input: {@code predictions = NDList(z)}, or any list holding z at the prediction index
+ * (default the last array, so {@code ContrastiveModel}'s {@code NDList(h, z)} works as it is); {@code
+ * z [V·N, D]} view-major: row {@code v·N + n} is view {@code v} of image {@code n}. Labels are
+ * ignored ({@code null} or empty allowed). Output: a scalar in z's dtype and device. Defaults: τ =
+ * 0.1 (SimCLR ImageNet; use 0.5 for CIFAR-sized data), V = 2, prediction index −1.
  *
  * <p>Bad input ({@link IllegalArgumentException}): rank other than 2, fewer than 2 rows, a row count
- * not divisible by V, V &lt; 2 at build time; with value checks on (default), non-finite z.
+ * not divisible by V, a prediction index outside the list; at build time V &lt; 2 or a prediction
+ * index &lt; −1; with value checks on (default), non-finite z.
  */
 public final class NtXentLoss extends AbstractContrastiveLoss {
 
@@ -62,7 +64,12 @@ public final class NtXentLoss extends AbstractContrastiveLoss {
     /** {@inheritDoc} */
     @Override
     public NDArray evaluate(NDList labels, NDList predictions) {
-        NDArray z = InputChecks.embeddings(InputChecks.single(predictions, "predictions"));
+        return evaluateEmbeddings(embeddings(predictions));
+    }
+
+    /** The loss of view-major embeddings already picked from the predictions. */
+    NDArray evaluateEmbeddings(NDArray embeddings) {
+        NDArray z = InputChecks.embeddings(embeddings);
         try (NDArray imageIds = imageIds(z, viewsPerImage)) {
             if (isFused()) {
                 return FusedContrastiveCore.ntXent(
@@ -129,7 +136,8 @@ public final class NtXentLoss extends AbstractContrastiveLoss {
          * Builds the loss.
          *
          * @return the loss
-         * @throws IllegalArgumentException if τ is not finite and &gt; 0, or V &lt; 2
+         * @throws IllegalArgumentException if τ is not finite and &gt; 0, V &lt; 2, or the
+         *     prediction index &lt; −1
          */
         public NtXentLoss build() {
             return new NtXentLoss(this);

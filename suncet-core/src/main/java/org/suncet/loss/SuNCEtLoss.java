@@ -17,13 +17,15 @@ package org.suncet.loss;
  * labeled support. It equals SupCon's "L_in" minus {@code log|P(i)|}.
  *
  * <p>Input: {@code labels = NDList(y)}, {@code y [M]} integer class ids (int32/int64, or float
- * holding integers as DJL's datasets give); {@code predictions = NDList(z)}, {@code z [M, D]}.
- * Output: a scalar in z's dtype and device. Default τ = 0.1 (the SuNCEt reference code). Rows
- * without a positive are left out of the mean.
+ * holding integers as DJL's datasets give); {@code predictions = NDList(z)}, {@code z [M, D]}, or
+ * any list holding z at the prediction index (default −1, the last array: {@code
+ * ContrastiveModel}'s {@code NDList(h, z)} gives z). Output: a scalar in z's dtype and device.
+ * Default τ = 0.1 (the SuNCEt reference code). Rows without a positive are left out of the mean.
  *
  * <p>Bad input ({@link IllegalArgumentException}): rank other than 2, fewer than 2 rows, labels of
- * another length; with value checks on (default): non-finite z, negative or non-integral labels, no
- * row with a positive (the sampler must give at least 2 samples of a class).
+ * another length, a prediction index outside the list (or &lt; −1 at build time); with value checks
+ * on (default): non-finite z, negative or non-integral labels, no row with a positive (the sampler
+ * must give at least 2 samples of a class).
  */
 public final class SuNCEtLoss extends AbstractContrastiveLoss.Supervised {
 
@@ -56,7 +58,8 @@ public final class SuNCEtLoss extends AbstractContrastiveLoss.Supervised {
          * Builds the loss.
          *
          * @return the loss
-         * @throws IllegalArgumentException if the temperature is not finite and &gt; 0
+         * @throws IllegalArgumentException if the temperature is not finite and &gt; 0, or the
+         *     prediction index &lt; −1
          */
         public SuNCEtLoss build() {
             return new SuNCEtLoss(this);

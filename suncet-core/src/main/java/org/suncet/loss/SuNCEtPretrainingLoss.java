@@ -21,18 +21,35 @@ import org.suncet.ndarray.Scalars;
  * Two ways to call it:
  *
  * <ul>
- *   <li>In DJL's {@code Trainer} ({@link #evaluate}): {@code predictions = NDList(z)} with {@code z
- *       = [unlabeled views (V·n rows, view-major); labeled support (S rows)]} and {@code labels =
- *       NDList(y [S])}; the last {@code S = y.size} rows are routed to SuNCEt, the others to
- *       NT-Xent. {@code predictions = NDList(zUnlabeled, zSupport)} is accepted too. Empty labels
- *       mean plain SimCLR. The epoch is set by {@link #setEpoch} or by adding {@link
- *       #epochListener()} to the training config.
+ *   <li>In DJL's {@code Trainer} or {@code EasyTrain} ({@link #evaluate}): {@code labels =
+ *       NDList(y [S])} and predictions holding, at the prediction index, {@code z = [unlabeled
+ *       views (V·n rows, view-major); labeled support (S rows)]}; the last {@code S = y.size} rows
+ *       of z are routed to SuNCEt, the others to NT-Xent. The index defaults to −1, the last array,
+ *       so {@code NDList(z)} and {@code ContrastiveModel}'s {@code NDList(h, z)} both give z ({@code
+ *       optPredictionIndex} picks another). Empty labels mean plain SimCLR. The epoch is set by
+ *       {@link #setEpoch} or by adding {@link #epochListener()} to the training config.
+ *   <li>With {@code optSeparateSupport(true)}, {@link #evaluate} instead takes exactly {@code
+ *       predictions = NDList(zUnlabeled [V·n, D], zSupport [S, D])}, for a loop that forwards the
+ *       two parts separately.
  *   <li>In a user's own loop: {@link #compute(NDArray, NDArray, NDArray, int)}, stateless.
  * </ul>
  *
- * <p>Defaults: λ = 1, E_sup = never (the reference switches off at 250 of 300/500 ImageNet epochs).
- * Bad input ({@link IllegalArgumentException}): everything the two component losses reject, more
- * labels than rows, λ &lt; 0 or not finite, E_sup &lt; 0, a negative epoch.
+ * <p><b>Which two-array form wins.</b> A list of two arrays means {@code NDList(h, z)} (the
+ * index form) unless the loss was built with {@code optSeparateSupport(true)}: the loss never
+ * guesses from shapes, because {@code ContrastiveModel}, the network this loss trains, puts out
+ * {@code NDList(h, z)}, and shapes cannot tell the forms apart in general (features of the
+ * projection's width, or as many unlabeled views as support rows). An older caller passing {@code
+ * NDList(zUnlabeled, zSupport)} with labels to a default loss gets an {@link
+ * IllegalArgumentException} that names the option (the last array then has only the S support
+ * rows, none left for NT-Xent). Setting both options is rejected at build time.
+ *
+ * <p>Defaults: λ = 1, E_sup = never (the reference switches off at 250 of 300/500 ImageNet epochs),
+ * prediction index −1, no separate support. The components' own prediction indices are not used:
+ * this objective picks z and hands each component its rows. Bad input ({@link
+ * IllegalArgumentException}): everything the two component losses reject, more labels than rows,
+ * labels naming every row (no unlabeled views), a prediction index outside the list, a list other
+ * than two arrays with separate support, λ &lt; 0 or not finite, E_sup &lt; 0, a prediction index
+ * &lt; −1, a negative epoch.
  */
 public final class SuNCEtPretrainingLoss extends AccumulatingLoss {
 
@@ -40,6 +57,8 @@ public final class SuNCEtPretrainingLoss extends AccumulatingLoss {
     private final SuNCEtLoss supervised;
     private final float supervisedWeight;
     private final int supervisedEpochs;
+    private final int predictionIndex;
+    private final boolean separateSupport;
     private volatile int epoch;
 
     private SuNCEtPretrainingLoss(Builder builder) {
@@ -56,6 +75,15 @@ public final class SuNCEtPretrainingLoss extends AccumulatingLoss {
         this.supervised = builder.supervised;
         this.supervisedWeight = builder.supervisedWeight;
         this.supervisedEpochs = builder.supervisedEpochs;
+        this.predictionIndex = InputChecks.predictionIndex(builder.predictionIndex);
+        if (builder.separateSupport && builder.predictionIndexSet) {
+            throw new IllegalArgumentException(
+                    "optPredictionIndex("
+                            + builder.predictionIndex
+                            + ") and optSeparateSupport(true) exclude each other: separate support"
+                            + " reads NDList(zUnlabeled, zSupport)");
+        }
+        this.separateSupport = builder.separateSupport;
     }
 
     /**
@@ -112,14 +140,15 @@ public final class SuNCEtPretrainingLoss extends AccumulatingLoss {
      */
     public Terms computeTerms(
             NDArray unlabeledViews, NDArray support, NDArray supportLabels, int epoch) {
-        NDArray loss = contrastive.evaluate(null, new NDList(unlabeledViews));
+        NDArray loss = contrastive.evaluateEmbeddings(unlabeledViews);
         if (!isSupervisedAt(epoch) || support == null) {
             return new Terms(loss, loss, null);
         }
         if (supportLabels == null) {
             throw new IllegalArgumentException("supportLabels are required with a support batch");
         }
-        NDArray supervisedLoss = supervised.evaluate(new NDList(supportLabels), new NDList(support));
+        NDArray supervisedLoss =
+                supervised.evaluateEmbeddings(new NDList(supportLabels), support);
         try (NDArray weighted = Scalars.mul(supervisedLoss, supervisedWeight)) {
             return new Terms(loss.add(weighted), loss, supervisedLoss);
         }
@@ -139,22 +168,23 @@ public final class SuNCEtPretrainingLoss extends AccumulatingLoss {
      * #setEpoch}).
      *
      * @param labels {@code NDList(y [S])} for the support rows, or null/empty for none
-     * @param predictions {@code NDList(z)} with the support as the last S rows, or {@code
-     *     NDList(zUnlabeled, zSupport)}
+     * @param predictions a list holding z at the prediction index (default the last: {@code
+     *     NDList(z)} or {@code NDList(h, z)}) with the support as z's last S rows; with separate
+     *     support, {@code NDList(zUnlabeled, zSupport)}
      * @return the scalar loss
      */
     @Override
     public NDArray evaluate(NDList labels, NDList predictions) {
-        if (predictions == null || predictions.isEmpty() || predictions.size() > 2) {
-            throw new IllegalArgumentException(
-                    "predictions must be NDList(z) or NDList(zUnlabeled, zSupport), got "
-                            + (predictions == null ? "null" : predictions.getShapes()));
-        }
         NDArray y = labels == null || labels.isEmpty() ? null : InputChecks.single(labels, "labels");
-        if (predictions.size() == 2) {
+        if (separateSupport) {
+            if (predictions == null || predictions.size() != 2) {
+                throw new IllegalArgumentException(
+                        "predictions must be NDList(zUnlabeled, zSupport) with separate support, got "
+                                + InputChecks.shapes(predictions));
+            }
             return compute(predictions.get(0), predictions.get(1), y, epoch);
         }
-        NDArray z = predictions.head();
+        NDArray z = InputChecks.pick(predictions, predictionIndex, "predictions");
         long supportRows = y == null ? 0 : y.getShape().get(0);
         long rows = z.getShape().dimension() == 0 ? 0 : z.getShape().get(0);
         if (supportRows > rows) {
@@ -171,6 +201,20 @@ public final class SuNCEtPretrainingLoss extends AccumulatingLoss {
             return compute(z, null, null, epoch);
         }
         long unlabeledRows = rows - supportRows;
+        if (unlabeledRows == 0) {
+            throw new IllegalArgumentException(
+                    "labels name all "
+                            + rows
+                            + " rows of the predictions' z (predictionIndex "
+                            + predictionIndex
+                            + " of "
+                            + InputChecks.shapes(predictions)
+                            + "): no unlabeled views are left for NT-Xent"
+                            + (predictions.size() == 2
+                                    ? "; for NDList(zUnlabeled, zSupport) build the loss with"
+                                            + " optSeparateSupport(true)"
+                                    : ""));
+        }
         try (NDArray unlabeled = z.get(new NDIndex("0:{}", unlabeledRows));
                 NDArray support = z.get(new NDIndex("{}:", unlabeledRows))) {
             return compute(unlabeled, support, y, epoch);
@@ -219,6 +263,26 @@ public final class SuNCEtPretrainingLoss extends AccumulatingLoss {
     }
 
     /**
+     * Returns which array of the predictions list {@link #evaluate} reads as z: ≥ 0, or −1 (the
+     * default) for the last.
+     *
+     * @return the prediction index
+     */
+    public int getPredictionIndex() {
+        return predictionIndex;
+    }
+
+    /**
+     * Returns whether {@link #evaluate} takes {@code NDList(zUnlabeled, zSupport)} instead of one
+     * z.
+     *
+     * @return whether the support comes as a separate array
+     */
+    public boolean isSeparateSupport() {
+        return separateSupport;
+    }
+
+    /**
      * Returns the NT-Xent component.
      *
      * @return the contrastive loss
@@ -261,11 +325,43 @@ public final class SuNCEtPretrainingLoss extends AccumulatingLoss {
         SuNCEtLoss supervised = SuNCEtLoss.builder().build();
         float supervisedWeight = 1f;
         int supervisedEpochs = Integer.MAX_VALUE;
+        int predictionIndex = -1;
+        boolean predictionIndexSet;
+        boolean separateSupport;
 
         Builder() {}
 
         /**
-         * Sets the NT-Xent component (its τ and views per image).
+         * Sets which array of the predictions list {@link #evaluate} reads as z (default −1: the
+         * last, so {@code NDList(z)} and {@code ContrastiveModel}'s {@code NDList(h, z)} both give
+         * z). Cannot be combined with {@link #optSeparateSupport(boolean) optSeparateSupport(true)}.
+         *
+         * @param predictionIndex the index, ≥ 0, or −1 for the last array
+         * @return this builder
+         */
+        public Builder optPredictionIndex(int predictionIndex) {
+            this.predictionIndex = predictionIndex;
+            this.predictionIndexSet = true;
+            return this;
+        }
+
+        /**
+         * Sets whether {@link #evaluate} takes the support as a separate array, {@code
+         * predictions = NDList(zUnlabeled [V·n, D], zSupport [S, D])} (default false: one z at the
+         * prediction index, the support its last S rows). A two-array list is read this way only
+         * when this is set; by default it is {@code NDList(h, z)}.
+         *
+         * @param separateSupport whether the predictions are {@code NDList(zUnlabeled, zSupport)}
+         * @return this builder
+         */
+        public Builder optSeparateSupport(boolean separateSupport) {
+            this.separateSupport = separateSupport;
+            return this;
+        }
+
+        /**
+         * Sets the NT-Xent component (its τ and views per image; its prediction index is not
+         * used).
          *
          * @param contrastive the contrastive loss
          * @return this builder
@@ -279,7 +375,7 @@ public final class SuNCEtPretrainingLoss extends AccumulatingLoss {
         }
 
         /**
-         * Sets the SuNCEt component (its τ).
+         * Sets the SuNCEt component (its τ; its prediction index is not used).
          *
          * @param supervised the supervised loss
          * @return this builder
@@ -333,7 +429,8 @@ public final class SuNCEtPretrainingLoss extends AccumulatingLoss {
          * Builds the objective.
          *
          * @return the objective
-         * @throws IllegalArgumentException if λ or E_sup is out of range
+         * @throws IllegalArgumentException if λ, E_sup or the prediction index is out of range, or
+         *     both a prediction index and separate support are set
          */
         public SuNCEtPretrainingLoss build() {
             return new SuNCEtPretrainingLoss(this);

@@ -61,4 +61,19 @@ class ContrastiveAccuracyTest {
         }
         assertMessage("viewsPerImage", () -> new ContrastiveAccuracy("acc", 1));
     }
+
+    @Example
+    void thePredictionIndexPicksZOutOfTheModelsOutputs() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDList z = new NDList(manager.create(new float[][] {{1, 0}, {0, 1}, {1, 0.1f}, {0.1f, 1}}));
+            NDList h = new NDList(manager.create(new float[][] {{1, 0}, {0, 1}, {0, 1}, {1, 0}}));
+            assertEquals(1f, new ContrastiveAccuracy().evaluate(null, new NDList(h.head(), z.head())).getFloat());
+            assertEquals(0f, new ContrastiveAccuracy("acc", 2, 0).evaluate(null, new NDList(h.head(), z.head())).getFloat());
+            assertEquals(-1, new ContrastiveAccuracy().getPredictionIndex());
+            assertMessage(
+                    "predictionIndex 2 is outside predictions of 2 arrays: [(4, 2), (4, 2)]",
+                    () -> new ContrastiveAccuracy("acc", 2, 2).evaluate(null, new NDList(h.head(), z.head())));
+        }
+        assertMessage("predictionIndex", () -> new ContrastiveAccuracy("acc", 2, -2));
+    }
 }

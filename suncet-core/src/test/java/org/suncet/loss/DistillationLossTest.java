@@ -169,5 +169,37 @@ class DistillationLossTest {
             assertMessage("teacher logits must be finite", () -> loss.evaluate(new NDList(teacher), new NDList(student)));
         }
         assertMessage("temperature", () -> DistillationLoss.builder().optTemperature(-1f).build());
+        assertMessage("predictionIndex", () -> DistillationLoss.builder().optPredictionIndex(-2).build());
+    }
+
+    @Example
+    void thePredictionIndexPicksTheStudentsLogitsAndAWrongListNamesItsShapes() {
+        DistillationLoss last = DistillationLoss.builder().optTemperature(2f).build();
+        DistillationLoss first = DistillationLoss.builder().optTemperature(2f).optPredictionIndex(0).build();
+        assertEquals(-1, last.getPredictionIndex());
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDList teacher = new NDList(manager.randomNormal(new Shape(4, 3)));
+            NDArray student = manager.randomNormal(new Shape(4, 3));
+            NDArray features = manager.randomNormal(new Shape(4, 8));
+            double alone = LossTesting.scalar(last.evaluate(teacher, new NDList(student)));
+            assertEquals(alone, LossTesting.scalar(last.evaluate(teacher, new NDList(features, student))));
+            assertEquals(alone, LossTesting.scalar(first.evaluate(teacher, new NDList(student, features))));
+            assertMessage(
+                    "predictions (student logits) must hold at least one array, got none",
+                    () -> first.evaluate(teacher, new NDList()));
+            assertMessage(
+                    "predictionIndex 2 is outside predictions (student logits) of 2 arrays: [(4, 8), (4, 3)]",
+                    () ->
+                            DistillationLoss.builder()
+                                    .optPredictionIndex(2)
+                                    .build()
+                                    .evaluate(teacher, new NDList(features, student)));
+            IllegalArgumentException e =
+                    org.junit.jupiter.api.Assertions.assertThrows(
+                            IllegalArgumentException.class,
+                            () -> last.evaluate(new NDList(teacher.head(), features), new NDList(student)));
+            assertEquals(
+                    "labels (teacher logits) must hold one array, got 2: [(4, 3), (4, 8)]", e.getMessage());
+        }
     }
 }

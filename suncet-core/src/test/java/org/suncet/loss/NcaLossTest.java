@@ -10,6 +10,11 @@ class NcaLossTest extends SupervisedLossContract {
     }
 
     @Override
+    Loss newLossReading(int predictionIndex) {
+        return NcaLoss.builder().optTemperature(0.1f).optPredictionIndex(predictionIndex).build();
+    }
+
+    @Override
     double reference(double[][] z, long[] y, double temperature) {
         return ReferenceLosses.nca(z, y, temperature);
     }

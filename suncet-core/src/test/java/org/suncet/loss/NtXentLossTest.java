@@ -1,6 +1,8 @@
 package org.suncet.loss;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.suncet.loss.LossTesting.assertRelative;
 import static org.suncet.loss.SupervisedLossContract.assertMessage;
@@ -216,14 +218,7 @@ class NtXentLossTest {
                             NtXentLoss.builder()
                                     .build()
                                     .evaluate(null, new NDList(manager.randomNormal(new Shape(1, 4)))));
-            assertMessage(
-                    "predictions must hold one array",
-                    () ->
-                            loss.evaluate(
-                                    null,
-                                    new NDList(
-                                            manager.randomNormal(new Shape(6, 4)),
-                                            manager.randomNormal(new Shape(6, 4)))));
+            assertMessage("predictions must hold at least one array", () -> loss.evaluate(null, new NDList()));
             NDArray z = manager.randomNormal(new Shape(6, 4));
             z.set(new ai.djl.ndarray.index.NDIndex("2, 1"), Float.NaN);
             assertMessage("finite", () -> loss.evaluate(null, new NDList(z)));
@@ -231,6 +226,43 @@ class NtXentLossTest {
         assertMessage("viewsPerImage", () -> NtXentLoss.builder().optViewsPerImage(1).build());
         assertMessage("temperature", () -> NtXentLoss.builder().optTemperature(0f).build());
         assertMessage("temperature", () -> NtXentLoss.builder().optTemperature(Float.NaN).build());
+    }
+
+    @Example
+    void thePredictionIndexPicksZOutOfTheModelsOutputs() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray h = manager.randomNormal(new Shape(8, 6));
+            NDArray z = manager.randomNormal(new Shape(8, 4));
+            double alone = LossTesting.scalar(NtXentLoss.builder().build().evaluate(null, new NDList(z)));
+            NtXentLoss last = NtXentLoss.builder().build();
+            assertEquals(-1, last.getPredictionIndex());
+            assertEquals(alone, LossTesting.scalar(last.evaluate(null, new NDList(h, z))), "NDList(h, z)");
+            NtXentLoss first = NtXentLoss.builder().optPredictionIndex(0).build();
+            assertEquals(alone, LossTesting.scalar(first.evaluate(null, new NDList(z, h))), "index 0");
+            assertEquals(alone, LossTesting.scalar(first.evaluate(null, new NDList(z))), "index 0, one array");
+            NtXentLoss second = NtXentLoss.builder().optPredictionIndex(1).build();
+            assertEquals(alone, LossTesting.scalar(second.evaluate(null, new NDList(h, z))), "index 1");
+            assertEquals(
+                    alone,
+                    LossTesting.scalar(second.evaluate(null, new NDList(h, z, h))),
+                    "index 1 of three");
+        }
+    }
+
+    @Example
+    void anIndexOutsideTheListNamesTheIndexSizeAndShapes() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDList outputs =
+                    new NDList(manager.randomNormal(new Shape(4, 8)), manager.randomNormal(new Shape(4, 2)));
+            IllegalArgumentException e =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () -> NtXentLoss.builder().optPredictionIndex(2).build().evaluate(null, outputs));
+            assertEquals(
+                    "predictionIndex 2 is outside predictions of 2 arrays: [(4, 8), (4, 2)]", e.getMessage());
+            assertFalse(e.getMessage().contains("[Lai.djl"), e.getMessage());
+        }
+        assertMessage("predictionIndex", () -> NtXentLoss.builder().optPredictionIndex(-2).build());
     }
 
     @Example

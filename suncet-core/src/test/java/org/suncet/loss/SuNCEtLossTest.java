@@ -10,6 +10,11 @@ class SuNCEtLossTest extends SupervisedLossContract {
     }
 
     @Override
+    Loss newLossReading(int predictionIndex) {
+        return SuNCEtLoss.builder().optTemperature(0.1f).optPredictionIndex(predictionIndex).build();
+    }
+
+    @Override
     double reference(double[][] z, long[] y, double temperature) {
         return ReferenceLosses.suncet(z, y, temperature);
     }

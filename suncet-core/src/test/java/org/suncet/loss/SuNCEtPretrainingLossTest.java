@@ -2,6 +2,7 @@ package org.suncet.loss;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.suncet.loss.LossTesting.assertRelative;
 import static org.suncet.loss.SupervisedLossContract.assertMessage;
@@ -10,6 +11,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.Random;
 import net.jqwik.api.Assume;
@@ -22,12 +24,15 @@ import net.jqwik.api.constraints.IntRange;
 class SuNCEtPretrainingLossTest {
 
     static SuNCEtPretrainingLoss objective(float lambda, int supervisedEpochs) {
+        return builder(lambda, supervisedEpochs).build();
+    }
+
+    static SuNCEtPretrainingLoss.Builder builder(float lambda, int supervisedEpochs) {
         return SuNCEtPretrainingLoss.builder()
                 .optContrastiveLoss(NtXentLoss.builder().optTemperature(0.5f).build())
                 .optSupervisedLoss(SuNCEtLoss.builder().optTemperature(0.2f).build())
                 .optSupervisedWeight(lambda)
-                .optSupervisedEpochs(supervisedEpochs)
-                .build();
+                .optSupervisedEpochs(supervisedEpochs);
     }
 
     /** The rows of z are [unlabeled views (2n); support (S)]; the routed sum matches the references. */
@@ -66,7 +71,9 @@ class SuNCEtPretrainingLossTest {
 
             NDArray zUnlabeled = LossTesting.matrix(manager, views, DataType.FLOAT64);
             NDArray zSupport = LossTesting.matrix(manager, labeled, DataType.FLOAT64);
-            double twoArrays = LossTesting.scalar(loss.evaluate(labels, new NDList(zUnlabeled, zSupport)));
+            SuNCEtPretrainingLoss separate = builder(lambda, 10).optSeparateSupport(true).build();
+            double twoArrays =
+                    LossTesting.scalar(separate.evaluate(labels, new NDList(zUnlabeled, zSupport)));
             double ownLoop = LossTesting.scalar(loss.compute(zUnlabeled, zSupport, labels.head(), 3));
             assertRelative(expected, twoArrays, 1e-12, "NDList(zUnlabeled, zSupport)");
             assertRelative(expected, ownLoop, 1e-12, "compute(...)");
@@ -97,6 +104,60 @@ class SuNCEtPretrainingLossTest {
                     1e-12,
                     "SimCLR");
         }
+    }
+
+    @Example
+    void thePredictionIndexPicksZOutOfTheModelsOutputs() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDList labels = new NDList(manager.create(new long[] {0, 0, 1, 1}));
+            NDArray h = manager.randomNormal(new Shape(10, 7));
+            NDArray z = manager.randomNormal(new Shape(10, 4)); // [6 unlabeled views; 4 support]
+            SuNCEtPretrainingLoss last = objective(1f, 5);
+            assertEquals(-1, last.getPredictionIndex());
+            assertFalse(last.isSeparateSupport());
+            double alone = LossTesting.scalar(last.evaluate(labels, new NDList(z)));
+            assertEquals(alone, LossTesting.scalar(last.evaluate(labels, new NDList(h, z))), "NDList(h, z)");
+            SuNCEtPretrainingLoss first = builder(1f, 5).optPredictionIndex(0).build();
+            assertEquals(alone, LossTesting.scalar(first.evaluate(labels, new NDList(z, h))), "index 0");
+            SuNCEtPretrainingLoss separate = builder(1f, 5).optSeparateSupport(true).build();
+            assertTrue(separate.isSeparateSupport());
+            NDList parts = new NDList(z.get("0:6"), z.get("6:"));
+            assertRelative(alone, LossTesting.scalar(separate.evaluate(labels, parts)), 1e-6, "separate support");
+            // the components' own indices play no part
+            SuNCEtPretrainingLoss componentsIndexed =
+                    builder(1f, 5)
+                            .optContrastiveLoss(NtXentLoss.builder().optTemperature(0.5f).optPredictionIndex(3).build())
+                            .optSupervisedLoss(SuNCEtLoss.builder().optTemperature(0.2f).optPredictionIndex(3).build())
+                            .build();
+            assertEquals(alone, LossTesting.scalar(componentsIndexed.evaluate(labels, new NDList(h, z))), "components");
+            assertEquals(
+                    alone,
+                    LossTesting.scalar(componentsIndexed.compute(z.get("0:6"), z.get("6:"), labels.head(), 0)),
+                    "compute");
+        }
+    }
+
+    @Example
+    void aTwoArrayListIsReadAsHAndZUnlessTheSupportIsSeparate() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDList labels = new NDList(manager.create(new long[] {0, 0, 1, 1}));
+            NDList parts =
+                    new NDList(manager.randomNormal(new Shape(6, 4)), manager.randomNormal(new Shape(4, 4)));
+            // the old two-array form given to a default loss: z = zSupport, every row is support
+            assertMessage("optSeparateSupport(true)", () -> objective(1f, 5).evaluate(labels, parts));
+            SuNCEtPretrainingLoss separate = builder(1f, 5).optSeparateSupport(true).build();
+            IllegalArgumentException one =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () -> separate.evaluate(labels, new NDList(parts.head())));
+            assertEquals(
+                    "predictions must be NDList(zUnlabeled, zSupport) with separate support, got [(6, 4)]",
+                    one.getMessage());
+        }
+        assertMessage(
+                "exclude each other",
+                () -> builder(1f, 5).optSeparateSupport(true).optPredictionIndex(1).build());
+        assertMessage("predictionIndex must be >= 0, or -1", () -> builder(1f, 5).optPredictionIndex(-3).build());
     }
 
     @Example
@@ -146,6 +207,16 @@ class SuNCEtPretrainingLossTest {
             assertMessage(
                     "no row has a positive",
                     () -> loss.evaluate(new NDList(manager.create(new long[] {0, 1})), predictions));
+            NDList twoLabels =
+                    new NDList(manager.create(new long[] {0, 0}), manager.create(new long[] {1, 1}));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> loss.evaluate(twoLabels, predictions));
+            assertEquals("labels must hold one array, got 2: [(2), (2)]", e.getMessage());
+            NDList outputs = new NDList(predictions.head(), manager.randomNormal(new Shape(4, 2)));
+            assertMessage(
+                    "predictionIndex 2 is outside predictions of 2 arrays: [(4, 3), (4, 2)]",
+                    () -> builder(1f, 5).optPredictionIndex(2).build().evaluate(new NDList(), outputs));
+            assertMessage("predictions must hold at least one array", () -> loss.evaluate(null, new NDList()));
         }
     }
 }

@@ -10,6 +10,11 @@ class SupConLossTest extends SupervisedLossContract {
     }
 
     @Override
+    Loss newLossReading(int predictionIndex) {
+        return SupConLoss.builder().optTemperature(0.1f).optPredictionIndex(predictionIndex).build();
+    }
+
+    @Override
     double reference(double[][] z, long[] y, double temperature) {
         return ReferenceLosses.supCon(z, y, temperature);
     }

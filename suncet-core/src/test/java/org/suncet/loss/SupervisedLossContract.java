@@ -28,6 +28,9 @@ abstract class SupervisedLossContract {
 
     abstract Loss newLoss(float temperature);
 
+    /** The loss at τ = 0.1 reading the predictions list at {@code predictionIndex}. */
+    abstract Loss newLossReading(int predictionIndex);
+
     abstract double reference(double[][] z, long[] y, double temperature);
 
     /** The reference similarity matrix s (already divided by τ). */
@@ -370,11 +373,50 @@ abstract class SupervisedLossContract {
             withInf.set(new ai.djl.ndarray.index.NDIndex("0, 0"), Float.POSITIVE_INFINITY);
             assertMessage("finite", () -> loss.evaluate(y, new NDList(withInf)));
             assertMessage("labels must hold one array", () -> loss.evaluate(new NDList(), new NDList(z)));
+            IllegalArgumentException twoLabels =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () -> loss.evaluate(new NDList(y.head(), y.head()), new NDList(z)));
+            assertEquals("labels must hold one array, got 2: [(4), (4)]", twoLabels.getMessage());
+            assertMessage("predictions must hold at least one array", () -> loss.evaluate(y, new NDList()));
             assertMessage("dtype", () -> loss.evaluate(new NDList(manager.create(new boolean[] {true, true, false, false})), new NDList(z)));
         }
         for (float tau : new float[] {0f, -0.1f, Float.NaN, Float.POSITIVE_INFINITY}) {
             assertMessage("temperature", () -> newLoss(tau));
         }
+    }
+
+    @Example
+    void thePredictionIndexPicksZOutOfTheModelsOutputs() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDList y = new NDList(manager.create(new long[] {0, 0, 1, 1, 2, 2}));
+            NDArray h = manager.randomNormal(new Shape(6, 5));
+            NDArray z = manager.randomNormal(new Shape(6, 3));
+            double alone = LossTesting.scalar(newLoss(0.1f).evaluate(y, new NDList(z)));
+            assertEquals(alone, LossTesting.scalar(newLoss(0.1f).evaluate(y, new NDList(h, z))), "default: last");
+            assertEquals(alone, LossTesting.scalar(newLossReading(-1).evaluate(y, new NDList(h, z))), "index -1");
+            assertEquals(alone, LossTesting.scalar(newLossReading(0).evaluate(y, new NDList(z, h))), "index 0");
+            assertEquals(alone, LossTesting.scalar(newLossReading(1).evaluate(y, new NDList(h, z, h))), "index 1");
+            assertEquals(alone, LossTesting.scalar(newLossReading(0).evaluate(y, new NDList(z))), "one array");
+            assertEquals(1, ((AbstractContrastiveLoss) newLossReading(1)).getPredictionIndex());
+        }
+    }
+
+    @Example
+    void anIndexOutsideTheListNamesTheIndexSizeAndShapes() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDList y = new NDList(manager.create(new long[] {0, 0, 1, 1}));
+            NDList outputs =
+                    new NDList(manager.randomNormal(new Shape(4, 8)), manager.randomNormal(new Shape(4, 3)));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> newLossReading(5).evaluate(y, outputs));
+            assertEquals(
+                    "predictionIndex 5 is outside predictions of 2 arrays: [(4, 8), (4, 3)]", e.getMessage());
+            assertMessage(
+                    "predictionIndex 1 is outside predictions of 1 array: [(4, 8)]",
+                    () -> newLossReading(1).evaluate(y, new NDList(outputs.head())));
+        }
+        assertMessage("predictionIndex must be >= 0, or -1", () -> newLossReading(-2));
     }
 
     static void assertMessage(String expectedPart, org.junit.jupiter.api.function.Executable call) {
