@@ -176,6 +176,8 @@ class RunFolderTest {
         assertEquals("0.35.1", versions.djl());
         assertTrue(versions.engine().startsWith("PyTorch "), versions.engine());
         assertTrue(versions.java().startsWith(System.getProperty("java.version")), versions.java());
-        assertEquals(Versions.SUNCET_VERSION, versions.suncet());
+        // tests run from target/classes, without a jar manifest: the version is Maven's, filtered into
+        // suncet.properties (neither the placeholder nor "unknown")
+        assertTrue(versions.suncet().matches("\\d+\\.\\d+\\.\\d+(-[A-Za-z0-9.]+)?"), versions.suncet());
     }
 }
