@@ -21,7 +21,8 @@ import ai.djl.util.Pair;
  * the image; with {@code labels = NDList(y [M])} the positives are the rows of the same class. As a
  * DJL {@code Evaluator} it accumulates over batches; {@link #evaluate} returns the batch's accuracy
  * as a float32 scalar. No gradient is recorded. Bad input ({@link IllegalArgumentException}): as
- * for the losses' shapes and prediction index.
+ * for the losses' shapes and prediction index, and non-finite embeddings (a NaN row would otherwise
+ * score as some class).
  */
 public final class ContrastiveAccuracy extends AbstractAccuracy {
 
@@ -93,6 +94,11 @@ public final class ContrastiveAccuracy extends AbstractAccuracy {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray z = ContrastiveCore.computeType(embeddings.stopGradient());
+            // a metric reads its result on the host anyway: one more read rejects what no loss accepts
+            if (InputChecks.anyNonFinite(z).getBoolean()) {
+                throw new IllegalArgumentException(
+                        "predictions must be finite, got NaN or Inf in embeddings of shape " + embeddings.getShape());
+            }
             NDArray ids =
                     labels == null || labels.isEmpty()
                             ? NtXentLoss.imageIds(z, viewsPerImage)

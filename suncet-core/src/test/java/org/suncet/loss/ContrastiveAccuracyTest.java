@@ -76,4 +76,19 @@ class ContrastiveAccuracyTest {
         }
         assertMessage("predictionIndex", () -> new ContrastiveAccuracy("acc", 2, -2));
     }
+
+    @Example
+    void nonFiniteEmbeddingsAreRejectedNotScored() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                NDList z = new NDList(manager.create(new float[][] {{1, 0}, {0, bad}, {1, 0}, {0, 1}}));
+                assertMessage(
+                        "predictions must be finite, got NaN or Inf in embeddings of shape (4, 2)",
+                        () -> new ContrastiveAccuracy().evaluate(null, z));
+                ContrastiveAccuracy accumulating = new ContrastiveAccuracy();
+                accumulating.addAccumulator("train");
+                assertMessage("must be finite", () -> accumulating.updateAccumulator("train", null, z));
+            }
+        }
+    }
 }

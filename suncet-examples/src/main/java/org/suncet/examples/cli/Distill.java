@@ -29,6 +29,11 @@ import org.suncet.train.NonFiniteTrainingException;
  * <p>A step whose loss or gradients go non-finite stops the run at once, before it updates anything
  * or writes its epoch: one line {@code error: non-finite ... at epoch E step S of N; ...} naming
  * the last good checkpoint, exit code 2.
+ *
+ * <p>Every epoch also writes the run's DJL model folder {@code model/} ({@link
+ * org.suncet.examples.run.ModelDirectory}, before the checkpoint): the student classifier, with the
+ * class names, loadable with DJL's {@code Criteria} and {@code
+ * org.suncet.models.translate.SuncetTranslatorFactory} without this program.
  */
 public final class Distill {
 
@@ -98,6 +103,7 @@ public final class Distill {
             Checkpoint.load(Checkpoint.find(Path.of(options.text("teacher"))).orElseThrow(), teacher, manager);
             Block student = Networks.of(configuration, channels, classes);
             TrainingRun run = TrainingRun.open(options, configuration, seed, List.of("epoch", "loss", "test_top1", "rows_forwarded"));
+            run.exportModel(Networks.modelArguments(configuration, data), TrainingData.classNames(configuration));
             TrainingRun.printNote(configuration);
             TrainingState state = run.restore(student, manager);
             try (DistillationTraining training =

@@ -1,16 +1,25 @@
 package org.suncet.examples.cli;
 
+import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.suncet.examples.data.ImageData;
 import org.suncet.examples.run.Checkpoint;
+import org.suncet.examples.run.ModelDirectory;
+import org.suncet.examples.run.TrainingState;
 import org.suncet.train.ClassifierEvaluation;
 import org.suncet.train.SoftNearestNeighbour;
 
@@ -19,6 +28,13 @@ import org.suncet.train.SoftNearestNeighbour;
  * distill run and prints the test top-1 and top-5 accuracy of its classifier (finetune, distill)
  * and the soft-nearest-neighbour monitor (SuNCEt, Assran et al. 2020, arXiv 2006.10803): test
  * images classified by their encoder features against the labeled split's, τ = 0.1.
+ *
+ * <p>The network comes from the run's DJL model folder {@code model/} ({@link ModelDirectory}),
+ * loaded through DJL's {@code Criteria} and {@link org.suncet.models.SuncetBlockFactory} as a user
+ * would load it, when that folder holds the epoch of the run's checkpoint; otherwise (a run written
+ * before model folders existed, or killed between writing the model and its checkpoint) from the
+ * checkpoint, into the network the configuration describes. Either way the checkpoint is checked
+ * first: a damaged one is refused with a one-line message naming it.
  *
  * <p>The test images are those of the run's pre-training run ({@link TrainingData}); for an image
  * folder pre-trained without {@code --test-folder} or {@code --holdout-fraction} they are the
@@ -56,6 +72,7 @@ public final class Evaluate {
         }
         Map<String, String> configuration =
                 TrainingRun.configurationOf("--from", options.text("from"), List.of("pretrain", "finetune", "distill"));
+        ZooModel<NDList, NDList> model = null;
         try (NDManager manager = NDManager.newBaseManager()) {
             Map<String, String> dataConfiguration = new LinkedHashMap<>(configuration);
             // the labeled split, hold-out and subsets are the pre-training run's, drawn with its seed
@@ -63,12 +80,29 @@ public final class Evaluate {
             TrainingData data = TrainingData.load(dataConfiguration, manager);
             int channels = Math.toIntExact(data.train().images().getShape().get(1));
             int classes = data.train().numClasses();
-            Block network = Networks.of(configuration, channels, classes);
-            Checkpoint.Restored restored =
-                    Checkpoint.load(Checkpoint.find(Path.of(options.text("from"))).orElseThrow(), network, manager);
+            Path run = Path.of(options.text("from"));
+            Path checkpoint = Checkpoint.find(run).orElseThrow();
+            TrainingState state = Checkpoint.readState(checkpoint);
+            Optional<Path> modelFolder = ModelDirectory.find(run);
+            OptionalInt modelEpoch = modelFolder.isPresent() ? ModelDirectory.epoch(modelFolder.get()) : OptionalInt.empty();
+            boolean fromModel = modelEpoch.isPresent() && modelEpoch.getAsInt() == state.epochsCompleted();
+            Block network;
+            if (fromModel) {
+                model = loadModel(modelFolder.get());
+                network = model.getBlock();
+            } else {
+                network = Networks.of(configuration, channels, classes);
+                Checkpoint.load(checkpoint, network, manager);
+            }
             System.out.printf("%s run %s after %d epochs, %d test images: %s%n", configuration.get("command"),
-                    options.text("from"), restored.state().epochsCompleted(), data.test().size(),
+                    options.text("from"), state.epochsCompleted(), data.test().size(),
                     TrainingData.testSet(configuration));
+            if (fromModel) {
+                System.out.println("model " + modelFolder.get() + " loaded through DJL's Criteria");
+            } else if (modelEpoch.isPresent()) {
+                System.out.println("note: model " + modelFolder.get() + " holds epoch " + modelEpoch.getAsInt()
+                        + ", the checkpoint epoch " + state.epochsCompleted() + "; evaluating the checkpoint");
+            }
             TrainingRun.printNote(configuration);
             ClassifierEvaluation evaluation = ClassifierEvaluation.builder().optBatchSize(500).build();
             if (!configuration.get("command").equals("pretrain")) {
@@ -84,7 +118,26 @@ public final class Evaluate {
                     SoftNearestNeighbour.builder().setNumClasses(classes).build()
                             .accuracy(testFeatures, manager.create(data.test().labels()), trainFeatures, manager.create(labeled.labels()));
             System.out.printf("soft-nearest-neighbour top-1 %.4f (%d labeled images as support)%n", monitor, labeled.size());
+        } finally {
+            if (model != null) {
+                model.close();
+            }
         }
         return 0;
+    }
+
+    /**
+     * Loads a run's model folder as a user would: {@code Criteria} with the folder as model path;
+     * the engine, model name, block factory and its arguments come from its {@code
+     * serving.properties}.
+     */
+    private static ZooModel<NDList, NDList> loadModel(Path folder) throws IOException {
+        Criteria<NDList, NDList> criteria =
+                Criteria.builder().setTypes(NDList.class, NDList.class).optModelPath(folder).build();
+        try {
+            return criteria.loadModel();
+        } catch (ModelNotFoundException | MalformedModelException e) {
+            throw new IllegalArgumentException("model folder " + folder + " cannot be loaded: " + e.getMessage(), e);
+        }
     }
 }

@@ -32,6 +32,11 @@ import org.suncet.models.ContrastiveModel;
  * <p>A step whose loss or gradients go non-finite stops the run at once, before it updates anything
  * or writes its epoch: one line {@code error: non-finite ... at epoch E step S of N; ...} naming
  * the last good checkpoint, exit code 2.
+ *
+ * <p>Every epoch also writes the run's DJL model folder {@code model/} ({@link
+ * org.suncet.examples.run.ModelDirectory}, before the checkpoint): the classifier, with the class
+ * names, loadable with DJL's {@code Criteria} and {@code
+ * org.suncet.models.translate.SuncetTranslatorFactory} without this program.
  */
 public final class Finetune {
 
@@ -110,6 +115,7 @@ public final class Finetune {
             }
             TrainingRun run = TrainingRun.open(options, configuration, seed,
                     List.of("epoch", "loss", "train_accuracy", "test_top1", "rows_forwarded"));
+            run.exportModel(Networks.modelArguments(configuration, data), TrainingData.classNames(configuration));
             TrainingRun.printNote(configuration);
             TrainingState state = run.restore(classifier, manager);
             if (!loaded && state.epochsCompleted() == 0 && state.stepsCompleted() == 0) {

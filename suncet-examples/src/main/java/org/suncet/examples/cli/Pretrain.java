@@ -34,6 +34,11 @@ import org.suncet.train.PretrainingStep;
  * <p>A step whose objective or gradients go non-finite stops the run at once, before it updates
  * anything or writes its epoch: one line {@code error: non-finite ... at epoch E step S of N; ...}
  * naming the last good checkpoint, exit code 2.
+ *
+ * <p>Every epoch also writes the run's DJL model folder {@code model/} ({@link
+ * org.suncet.examples.run.ModelDirectory}, before the checkpoint): the pre-trained network (encoder
+ * features h, projection z), loadable with DJL's {@code Criteria} and {@code
+ * org.suncet.models.translate.SuncetTranslatorFactory} without this program.
  */
 public final class Pretrain {
 
@@ -132,6 +137,7 @@ public final class Pretrain {
                         "--batch " + config.unlabeledImages() + " exceeds the " + data.train().size() + " training images");
             }
             TrainingRun run = TrainingRun.open(options, configuration, seed, COLUMNS);
+            run.exportModel(Networks.modelArguments(configuration, data), null);
             TrainingRun.printNote(configuration);
             data.split().write(run.folder().resolve("labeled-indices.txt"));
             TrainingState[] state = new TrainingState[1];

@@ -213,6 +213,36 @@ public record TrainingData(ImageData train, ImageData test, LabelSplit split, bo
         return new TrainingData(train, test, split, heldOut);
     }
 
+    /** Fashion-MNIST's class names in label order (Xiao et al. 2017, arXiv 1708.07747, Table 1). */
+    public static final List<String> FASHION_MNIST_CLASSES = List.of(
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+
+    /** CIFAR-10's class names in label order (Krizhevsky 2009, {@code batches.meta}). */
+    public static final List<String> CIFAR10_CLASSES = List.of(
+            "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck");
+
+    /**
+     * The class names of the data a configuration names, in label order: label {@code i} is name
+     * {@code i}. An image folder's are its class sub-folders ({@link ImageData#imageFolderClasses}).
+     *
+     * @param configuration a run's resolved data configuration
+     * @return the names
+     * @throws IOException if an image folder cannot be listed
+     */
+    public static List<String> classNames(Map<String, String> configuration) throws IOException {
+        switch (configuration.get("data")) {
+            case "fashion-mnist":
+                return FASHION_MNIST_CLASSES;
+            case "cifar10":
+                return CIFAR10_CLASSES;
+            case "image-folder":
+                return ImageData.imageFolderClasses(Paths.get(configuration.get("image-folder")));
+            default:
+                throw new IllegalArgumentException(
+                        "unknown dataset '" + configuration.get("data") + "'; --data takes " + DATA_SETS);
+        }
+    }
+
     /**
      * Splits {@code data} into training and held-out indices, class by class (see the class
      * javadoc).

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,6 +13,7 @@ import java.util.TreeMap;
 import org.suncet.examples.run.Checkpoint;
 import org.suncet.examples.run.LinePlot;
 import org.suncet.examples.run.MetricsCsv;
+import org.suncet.examples.run.ModelDirectory;
 import org.suncet.examples.run.ProgressBar;
 import org.suncet.examples.run.RunFolder;
 import org.suncet.examples.run.TrainingState;
@@ -22,9 +24,15 @@ import org.suncet.train.NonFiniteTrainingException;
  * prescribes: open the {@link RunFolder} (fresh, {@code --resume} or {@code --overwrite}); on resume
  * load the last {@link Checkpoint} before anything is written, then cut {@code metrics.csv} back to
  * it; after each epoch append the metrics row, redraw the PNG curves ({@code <column>.png} against
- * the epoch) and save the checkpoint last, with the optimizer's momentum as named arrays {@code
- * momentum/<parameter>} and the rows forwarded as a counter. A step that goes non-finite ends the
- * run before anything of its epoch is written ({@link #stopped}).
+ * the epoch), write the DJL model folder {@code model/} ({@link ModelDirectory}; a run that called
+ * {@link #exportModel}) and save the checkpoint last, with the optimizer's momentum as named arrays
+ * {@code momentum/<parameter>} and the rows forwarded as a counter. A step that goes non-finite
+ * ends the run before anything of its epoch is written ({@link #stopped}).
+ *
+ * <p>The model folder is written before the checkpoint: a run killed between the two has a model
+ * one epoch ahead of its checkpoint (both whole), and {@code --resume} rewrites it with the same
+ * bytes when it redoes that epoch; {@code evaluate} then reads the checkpoint's epoch and falls back
+ * to the checkpoint.
  */
 final class TrainingRun {
 
@@ -36,6 +44,8 @@ final class TrainingRun {
     private final long seed;
     private MetricsCsv metrics;
     private TrainingState state;
+    private Map<String, String> modelArguments;
+    private List<String> classNames;
 
     private TrainingRun(RunFolder folder, List<String> columns, long seed) {
         this.folder = folder;
@@ -102,7 +112,19 @@ final class TrainingRun {
                 .build();
     }
 
-    /** Appends the epoch's row, redraws the plots, then saves the checkpoint. */
+    /**
+     * Makes every {@link #endEpoch} write the run's DJL model folder ({@link ModelDirectory}).
+     *
+     * @param arguments the network's {@code serving.properties} arguments ({@link
+     *     Networks#modelArguments})
+     * @param classes the class names in label order for a classifier, null for a pre-trained model
+     */
+    void exportModel(Map<String, String> arguments, List<String> classes) {
+        this.modelArguments = new LinkedHashMap<>(arguments);
+        this.classNames = classes == null ? null : List.copyOf(classes);
+    }
+
+    /** Appends the epoch's row, redraws the plots, writes the model folder, then saves the checkpoint. */
     void endEpoch(int epoch, Object[] row, Block block, long steps, long rows, Map<String, NDArray> optimizerMomentum)
             throws IOException {
         metrics.append(row);
@@ -123,6 +145,9 @@ final class TrainingRun {
         Map<String, NDArray> arrays = new TreeMap<>();
         optimizerMomentum.forEach((name, array) -> arrays.put(MOMENTUM + name, array));
         state = new TrainingState(epoch + 1, steps, seed, Map.of(ROWS, Long.toString(rows)));
+        if (modelArguments != null) {
+            ModelDirectory.write(folder.folder(), block, epoch + 1, modelArguments, classNames);
+        }
         Checkpoint.save(folder.folder(), block, state, arrays);
     }
 

@@ -173,13 +173,42 @@ public final class Checkpoint {
         }
     }
 
+    /**
+     * Reads only the training state of the checkpoint {@code file}, after the same checks as {@link
+     * #load} (length, CRC-32C, tag, format), without a model: what a program that loads the
+     * parameters from elsewhere (a run's {@link ModelDirectory}) reports and checks them against.
+     *
+     * @param file a checkpoint {@link #save} wrote
+     * @return the training state
+     * @throws IllegalArgumentException if the file is missing, damaged or not a checkpoint
+     * @throws IOException if reading fails
+     */
+    public static TrainingState readState(Path file) throws IOException {
+        requireArgument(file, "file");
+        try {
+            ChecksummedFile.verify(file);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("checkpoint " + e.getMessage() + previousHint(file), e);
+        }
+        try {
+            return ChecksummedFile.read(file, in -> {
+                TrainingState state = readHeader(file, in);
+                in.transferTo(java.io.OutputStream.nullOutputStream()); // the parameters and arrays
+                return state;
+            });
+        } catch (EOFException | UTFDataFormatException e) {
+            throw new IllegalArgumentException(
+                    "checkpoint " + file + " passes its checksum but its contents end early or are garbled: "
+                            + "it was written by another program or version", e);
+        }
+    }
+
     private static String oneLine(String text) {
         String line = text.replace("\r", "\\r").replace("\n", "\\n");
         return line.length() > 40 ? line.substring(0, 40) + "..." : line;
     }
 
-    private static Restored decode(Path file, DataInputStream in, Block block, NDManager manager)
-            throws IOException {
+    private static TrainingState readHeader(Path file, DataInputStream in) throws IOException {
         String tag = in.readUTF();
         if (!TAG.equals(tag)) {
             throw new IllegalArgumentException(
@@ -190,7 +219,12 @@ public final class Checkpoint {
             throw new IllegalArgumentException(
                     "checkpoint " + file + " has format " + format + "; this version reads format " + FORMAT);
         }
-        TrainingState state = TrainingState.readFrom(in);
+        return TrainingState.readFrom(in);
+    }
+
+    private static Restored decode(Path file, DataInputStream in, Block block, NDManager manager)
+            throws IOException {
+        TrainingState state = readHeader(file, in);
         int count = in.readInt();
         Map<String, String> saved = new LinkedHashMap<>();
         for (int i = 0; i < count; i++) {

@@ -7,11 +7,12 @@
  * org.suncet.examples.run.Checkpoint} of the model parameters and {@link
  * org.suncet.examples.run.TrainingState}, written atomically through {@link
  * org.suncet.examples.run.ChecksummedFile} so that a failed write never replaces a good checkpoint
- * and a corrupt one is refused on load.
+ * and a corrupt one is refused on load; beside it, the DJL model folder {@link
+ * org.suncet.examples.run.ModelDirectory} that DJL's {@code Criteria} loads without the training code.
  *
  * <p>The order a loop uses them in, per epoch: train with the progress bar; append the epoch's
- * metrics row; redraw the plots; save the checkpoint last. A run interrupted at any point then
- * resumes from its last checkpoint with {@link org.suncet.examples.run.MetricsCsv#resume} dropping
+ * metrics row; redraw the plots; write the model folder; save the checkpoint last. A run
+ * interrupted at any point then resumes from its last checkpoint with {@link org.suncet.examples.run.MetricsCsv#resume} dropping
  * any row written after it, and ends with the same CSV as an uninterrupted run.
  */
 package org.suncet.examples.run;

@@ -162,7 +162,7 @@ class NonFiniteTrainingTest {
                 "--fractions", "0.1", "--data", DebianFashionMnist.DEFAULT_FOLDER.toString(), "--out", out.toString(),
                 "--report", folder.resolve("study.md").toString(), "--work", folder.resolve("work").toString()));
         failsWithOneLine(result, "error: non-finite loss (NaN)", " at epoch 1 step 1 of ",
-                " in the supervised-only training (seed 5, 10.0 % labels)", out.resolve("results.csv").toString(),
+                " in the supervised-only training (seed 5, 10.0 % labels, base rate 0.4)", out.resolve("results.csv").toString(),
                 "--resume");
         assertFalse(Files.exists(folder.resolve("study.md")), "no report from a failed study");
     }

@@ -48,6 +48,10 @@ class TrainingCommandsTest {
         assertEquals(csv, Files.readAllLines(resumed.resolve("metrics.csv")));
         assertArrayEquals(Files.readAllBytes(whole.resolve(Checkpoint.FILE_NAME)),
                 Files.readAllBytes(resumed.resolve(Checkpoint.FILE_NAME)), "final parameters, momentum and state");
+        for (String file : List.of("serving.properties", "suncet-0002.params")) {
+            assertArrayEquals(Files.readAllBytes(whole.resolve("model").resolve(file)),
+                    Files.readAllBytes(resumed.resolve("model").resolve(file)), "the DJL model folder's " + file);
+        }
     }
 
     @Test

@@ -175,6 +175,26 @@ class CheckpointTest {
     }
 
     @Test
+    void readStateReadsTheStateWithoutAModelAndRefusesADamagedFileAsLoadDoes(@TempDir Path folder) throws IOException {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Block block = model(manager, 8, 6);
+            TrainingState first = new TrainingState(1, 100, 7, Map.of("rows", "12"));
+            Checkpoint.save(folder, block, first);
+            TrainingState second = new TrainingState(2, 200, 7, Map.of("rows", "24"));
+            Path file = Checkpoint.save(folder, block, second, Map.of("momentum/w", manager.ones(new Shape(3))));
+            assertEquals(second, Checkpoint.readState(file));
+            assertEquals(first, Checkpoint.readState(folder.resolve(Checkpoint.PREVIOUS_FILE_NAME)));
+
+            byte[] bytes = Files.readAllBytes(file);
+            bytes[bytes.length / 2] ^= 0x01;
+            Files.write(file, bytes);
+            String message = assertThrows(IllegalArgumentException.class, () -> Checkpoint.readState(file)).getMessage();
+            assertTrue(message.startsWith("checkpoint " + file + " is corrupt: checksum mismatch"), message);
+            assertTrue(message.contains(Checkpoint.PREVIOUS_FILE_NAME + " is sound"), message);
+        }
+    }
+
+    @Test
     void badArgumentsAreNamed(@TempDir Path folder) {
         try (NDManager manager = NDManager.newBaseManager()) {
             Block block = model(manager, 2, 1);
