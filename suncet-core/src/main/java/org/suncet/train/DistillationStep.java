@@ -64,6 +64,17 @@ import org.suncet.ndarray.Scalars;
  * than the unlabeled ones, labels of another shape or a non-numeric dtype, teacher or student
  * logits that are not {@code [rows, C]} or whose C differ, a teacher that shares a parameter with
  * the student.
+ *
+ * <p><b>Training listeners.</b> After backward and the finite check, before {@code
+ * student.step()} (where DJL's {@code EasyTrain} tells them), the step calls {@code
+ * onTrainingBatch} on the student trainer's listeners with a {@code BatchData} as EasyTrain builds
+ * it: the batch holds {@code NDList(rows the student forwarded)} and its size is their number;
+ * labels {@code NDList(t)}, the teacher's logits, with the labeled images' class ids as a second
+ * array when α &lt; 1; predictions the student's outputs (over {@code [x_u; x_l]} when α &lt; 1).
+ * With α = 1 a trainer whose loss is the step's {@link DistillationLoss} thus reports the
+ * distillation loss through DJL's evaluator listeners. The loop fires {@code onEpoch} (the trainer
+ * fires {@code onTrainingBegin} and {@code onTrainingEnd}). A step that fails its finite check
+ * tells no listener. Listeners only read: the arithmetic is the same with and without them.
  */
 public final class DistillationStep {
 
@@ -189,6 +200,34 @@ public final class DistillationStep {
      */
     public Result run(
             Trainer student, NDArray unlabeledImages, NDArray labeledImages, NDArray labels) {
+        return run(student, unlabeledImages, labeledImages, labels, BatchProgress.SINGLE);
+    }
+
+    /**
+     * Runs one step, as {@link #run(Trainer, NDArray, NDArray, NDArray)}, telling the student
+     * trainer's listeners where the batch stands in its epoch.
+     *
+     * @param student the trainer of the student (its optimizer is applied, its listeners told)
+     * @param unlabeledImages {@code [n, ...]} images the teacher labels
+     * @param labeledImages {@code [m, ...]} labeled images (used only when α &lt; 1; may be null
+     *     otherwise)
+     * @param labels {@code [m]} their class ids (used only when α &lt; 1)
+     * @param progress the batch's place in its epoch, reported to the listeners
+     * @return the losses, owned by the unlabeled images' manager
+     * @throws IllegalArgumentException for bad input (see {@link DistillationStep})
+     * @throws NonFiniteTrainingException if the check is on and the loss or a gradient is
+     *     non-finite; nothing was updated, the gradients are zeroed and no listener was told
+     */
+    public Result run(
+            Trainer student,
+            NDArray unlabeledImages,
+            NDArray labeledImages,
+            NDArray labels,
+            BatchProgress progress) {
+        if (progress == null) {
+            throw new IllegalArgumentException(
+                    "progress must not be null (BatchProgress.SINGLE for none)");
+        }
         long unlabeledRows = SupervisedStep.checkImages(unlabeledImages, "unlabeledImages");
         boolean mixed = needsLabeled();
         long labeledRows = 0;
@@ -212,15 +251,18 @@ public final class DistillationStep {
         NDArray loss;
         NDArray distillationLoss;
         NDArray crossEntropy = null;
+        NDArray target;
+        NDArray batch;
+        NDList outputs;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray target = teacherLogitsIn(unlabeledImages, unlabeledRows); // [n, C]
+            target = teacherLogitsIn(unlabeledImages, unlabeledRows); // [n, C]
             try (GradientCollector collector = student.newGradientCollector()) {
-                NDArray batch =
+                batch =
                         mixed
                                 ? NDArrays.concat(new NDList(unlabeledImages, labeledImages))
                                 : unlabeledImages;
-                NDList outputs = student.forward(new NDList(batch));
+                outputs = student.forward(new NDList(batch));
                 NDArray logits =
                         SupervisedStep.checkLogits(
                                 InferenceForward.select(
@@ -248,15 +290,34 @@ public final class DistillationStep {
             if (crossEntropy != null) {
                 NDScope.unregister(crossEntropy);
             }
+            // the listeners read these; closed below
+            NDScope.unregister(outputs);
+            NDScope.unregister(target, batch);
         }
-        NDManager owner = unlabeledImages.getManager();
-        loss.attach(owner);
-        distillationLoss.attach(owner);
-        if (crossEntropy != null) {
-            crossEntropy.attach(owner);
-        }
-        if (checkFinite) {
-            FiniteCheck.checkBeforeUpdate(loss, student);
+        try {
+            NDManager owner = unlabeledImages.getManager();
+            loss.attach(owner);
+            distillationLoss.attach(owner);
+            if (crossEntropy != null) {
+                crossEntropy.attach(owner);
+            }
+            if (checkFinite) {
+                FiniteCheck.checkBeforeUpdate(loss, student);
+            }
+            NDList targets = mixed ? new NDList(target, labels) : new NDList(target);
+            TrainingBatchEvent.notify(
+                    student,
+                    new NDList(batch),
+                    targets,
+                    outputs,
+                    unlabeledRows + labeledRows,
+                    progress);
+        } finally {
+            SupervisedStep.closeOutputs(outputs, batch);
+            target.close();
+            if (batch != unlabeledImages) {
+                batch.close();
+            }
         }
         student.step();
         return new Result(loss, distillationLoss, crossEntropy, unlabeledRows + labeledRows);

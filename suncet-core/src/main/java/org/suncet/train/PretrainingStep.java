@@ -48,6 +48,18 @@ import org.suncet.loss.SuNCEtPretrainingLoss;
  * itself, earlier, with an {@link IllegalArgumentException}; build the objective's losses with
  * {@code optCheckValues(false)} to have every non-finite value reported by the step. {@code new
  * PretrainingStep(objective, index, false)} switches the check off.
+ *
+ * <p><b>Training listeners.</b> After backward and the finite check, before {@code
+ * trainer.step()} (where DJL's {@code EasyTrain} tells them), the step calls {@code
+ * onTrainingBatch} on the trainer's listeners with a {@code BatchData} as EasyTrain builds it:
+ * the batch holds {@code NDList(rows forwarded)} ({@code [views; support]}, or the views alone)
+ * and its size is the number of rows; labels {@code NDList(y [S])}, or an empty list when the
+ * support was not forwarded (what {@link SuNCEtPretrainingLoss#evaluate} reads); predictions the
+ * model's outputs. So a {@code DefaultTrainingConfig} with {@code TrainingListener.Defaults}, a
+ * {@code SaveModelTrainingListener} or a user's listener works in a loop built on this step; the
+ * loop itself fires {@code onEpoch} (the trainer fires {@code onTrainingBegin} when it is made and
+ * {@code onTrainingEnd} when it is closed). A step that fails its finite check tells no listener.
+ * Listeners only read: the step's arithmetic is the same with and without them.
  */
 public final class PretrainingStep {
 
@@ -116,6 +128,36 @@ public final class PretrainingStep {
             NDArray supportImages,
             NDArray supportLabels,
             int epoch) {
+        return run(
+                trainer, unlabeledViews, supportImages, supportLabels, epoch, BatchProgress.SINGLE);
+    }
+
+    /**
+     * Runs one step, as {@link #run(Trainer, NDArray, NDArray, NDArray, int)}, telling the
+     * trainer's listeners where the batch stands in its epoch.
+     *
+     * @param trainer the trainer of the model (its optimizer is applied, its listeners told)
+     * @param unlabeledViews {@code [V·n, C, H, W]} view-major augmented views
+     * @param supportImages {@code [S, C, H, W]} labeled images, or null for plain SimCLR
+     * @param supportLabels {@code [S]} their class ids, or null with no support
+     * @param epoch the 0-based epoch
+     * @param progress the batch's place in its epoch, reported to the listeners
+     * @return the loss (a scalar owned by the views' manager), the rows forwarded and each term's
+     *     value and gradient norm at z
+     * @throws NonFiniteTrainingException if the check is on and the objective or a gradient is
+     *     non-finite; nothing was updated, the gradients are zeroed and no listener was told
+     */
+    public Result run(
+            Trainer trainer,
+            NDArray unlabeledViews,
+            NDArray supportImages,
+            NDArray supportLabels,
+            int epoch,
+            BatchProgress progress) {
+        if (progress == null) {
+            throw new IllegalArgumentException(
+                    "progress must not be null (BatchProgress.SINGLE for none)");
+        }
         boolean supervised = supportImages != null && needsSupport(epoch);
         if (supervised) {
             checkSupport(unlabeledViews, supportImages, supportLabels);
@@ -124,12 +166,14 @@ public final class PretrainingStep {
         long rows = viewRows + (supervised ? supportImages.getShape().get(0) : 0);
         NDArray loss;
         NDArray terms;
+        NDArray batch;
+        NDList outputs;
         try (GradientCollector collector = trainer.newGradientCollector()) {
-            NDArray batch =
+            batch =
                     supervised
                             ? NDArrays.concat(new NDList(unlabeledViews, supportImages))
                             : unlabeledViews;
-            NDList outputs = trainer.forward(new NDList(batch));
+            outputs = trainer.forward(new NDList(batch));
             NDArray z = outputs.get(projectionIndex < 0 ? outputs.size() - 1 : projectionIndex);
             // the objective runs on a leaf copy of z, so that ∂L/∂z can be read (PyTorch keeps no
             // gradient of an intermediate array); then ∂L/∂z is pushed through the network with
@@ -157,15 +201,21 @@ public final class PretrainingStep {
                     parts.supervised().close();
                 }
             }
+        }
+        try {
+            loss.attach(unlabeledViews.getManager());
+            terms.attach(unlabeledViews.getManager());
+            if (checkFinite) {
+                FiniteCheck.checkBeforeUpdate(loss, trainer);
+            }
+            NDList labels = supervised ? new NDList(supportLabels) : new NDList();
+            TrainingBatchEvent.notify(
+                    trainer, new NDList(batch), labels, outputs, rows, progress);
+        } finally {
             outputs.close();
             if (batch != unlabeledViews) {
                 batch.close();
             }
-        }
-        loss.attach(unlabeledViews.getManager());
-        terms.attach(unlabeledViews.getManager());
-        if (checkFinite) {
-            FiniteCheck.checkBeforeUpdate(loss, trainer);
         }
         trainer.step();
         float weight = supervised ? objective.getSupervisedWeight() : 0f;

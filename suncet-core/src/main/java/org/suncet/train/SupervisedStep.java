@@ -44,6 +44,15 @@ import ai.djl.training.loss.SoftmaxCrossEntropyLoss;
  * <p>Bad input ({@link IllegalArgumentException}): images of rank 0 or with no rows, labels of
  * another shape or a non-numeric dtype, logits that are not {@code [B, C]}. Label values are not
  * checked (that would read back to the host); a class id outside [0, C) fails in the engine.
+ *
+ * <p><b>Training listeners.</b> After backward and the finite check, before {@code
+ * trainer.step()} (where DJL's {@code EasyTrain} tells them), the step calls {@code
+ * onTrainingBatch} on the trainer's listeners with a {@code BatchData} as EasyTrain builds it:
+ * the batch holds {@code NDList(images)} and its size is B; labels {@code NDList(labels)} as given;
+ * predictions the block's outputs. The loop fires {@code onEpoch} (the trainer fires {@code
+ * onTrainingBegin} when it is made and {@code onTrainingEnd} when it is closed). A step that fails
+ * its finite check tells no listener. Listeners only read: the arithmetic is the same with and
+ * without them.
  */
 public final class SupervisedStep {
 
@@ -97,16 +106,38 @@ public final class SupervisedStep {
      *     non-finite; nothing was updated and the gradients are zeroed
      */
     public Result run(Trainer trainer, NDArray images, NDArray labels) {
+        return run(trainer, images, labels, BatchProgress.SINGLE);
+    }
+
+    /**
+     * Runs one step, as {@link #run(Trainer, NDArray, NDArray)}, telling the trainer's listeners
+     * where the batch stands in its epoch.
+     *
+     * @param trainer the trainer of the classifier (its optimizer is applied, its listeners told)
+     * @param images {@code [B, ...]} labeled images
+     * @param labels {@code [B]} their class ids
+     * @param progress the batch's place in its epoch, reported to the listeners
+     * @return the loss and the number of correct top-1 predictions, owned by the images' manager
+     * @throws IllegalArgumentException for bad input (see {@link SupervisedStep})
+     * @throws NonFiniteTrainingException if the check is on and the loss or a gradient is
+     *     non-finite; nothing was updated, the gradients are zeroed and no listener was told
+     */
+    public Result run(Trainer trainer, NDArray images, NDArray labels, BatchProgress progress) {
+        if (progress == null) {
+            throw new IllegalArgumentException(
+                    "progress must not be null (BatchProgress.SINGLE for none)");
+        }
         long rows = checkImages(images, "images");
         checkLabels(labels, rows, "labels");
         NDArray loss;
         NDArray correct;
+        NDList outputs;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray logits;
             NDArray classIds;
             try (GradientCollector collector = trainer.newGradientCollector()) {
-                NDList outputs = trainer.forward(new NDList(images));
+                outputs = trainer.forward(new NDList(images));
                 logits = checkLogits(InferenceForward.select(outputs, logitsIndex, "logits"), rows);
                 classIds = classIds(labels, logits);
                 loss = crossEntropy(logits, classIds);
@@ -114,14 +145,30 @@ public final class SupervisedStep {
             }
             correct = correctTop1(logits, classIds);
             NDScope.unregister(loss, correct);
+            NDScope.unregister(outputs); // the listeners read them; closed below
         }
-        loss.attach(images.getManager());
-        correct.attach(images.getManager());
-        if (checkFinite) {
-            FiniteCheck.checkBeforeUpdate(loss, trainer);
+        try {
+            loss.attach(images.getManager());
+            correct.attach(images.getManager());
+            if (checkFinite) {
+                FiniteCheck.checkBeforeUpdate(loss, trainer);
+            }
+            TrainingBatchEvent.notify(
+                    trainer, new NDList(images), new NDList(labels), outputs, rows, progress);
+        } finally {
+            closeOutputs(outputs, images);
         }
         trainer.step();
         return new Result(loss, correct, rows);
+    }
+
+    /** Closes a block's outputs, except an input handed back by an identity block. */
+    static void closeOutputs(NDList outputs, NDArray input) {
+        for (NDArray output : outputs) {
+            if (output != input) {
+                output.close();
+            }
+        }
     }
 
     /** {@code mean_b −log softmax(u_b)_{y_b}}: a scalar in the logits' dtype. */

@@ -8,8 +8,12 @@
  * linear probes and supervised baselines with {@link org.suncet.train.NesterovSgd}, and {@link
  * org.suncet.train.DistillationStep}, each of which checks by default that its loss and gradients
  * are finite before it updates anything: {@link org.suncet.train.FiniteCheck}, {@link
- * org.suncet.train.NonFiniteTrainingException}), and evaluation ({@link
- * org.suncet.train.ClassifierEvaluation}, {@link org.suncet.train.SoftNearestNeighbour}).
+ * org.suncet.train.NonFiniteTrainingException}, and tells the trainer's DJL training listeners
+ * about each batch as {@code EasyTrain} does, at the {@link org.suncet.train.BatchProgress} its
+ * caller gives), and evaluation ({@link org.suncet.train.ClassifierEvaluation}, {@link
+ * org.suncet.train.SoftNearestNeighbour}, and as training listeners that measure held-out accuracy
+ * every k epochs: {@link org.suncet.train.SoftKnnTrainingListener}, {@link
+ * org.suncet.train.LinearProbeTrainingListener}).
  *
  * <p>Every random choice takes an explicit seed; all tensor arithmetic runs in NDArrays on the
  * device of its inputs and closes its temporaries.

@@ -45,6 +45,8 @@ class DemoTest {
         // 120 labeled images at batch 64: 1 step an epoch, so 4 steps are 4 epochs; per method
         // those epochs plus a validation and a test row, and one pre-training row per contrastive method
         assertTrue(printed.contains("In this run SimCLR + SuNCEt "), printed);
+        assertTrue(printed.contains("frozen kNN"), printed);
+        assertTrue(printed.matches("(?s).*\nsupervised only .* –\n.*"), printed);
         List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
         assertEquals(1 + (4 + 2) + 2 * (1 + 4 + 2), csv.size(), String.join("\n", csv));
         for (String plot : List.of("pretraining-loss.png", "accuracy-vs-compute.png")) {
@@ -56,15 +58,19 @@ class DemoTest {
 
     @Test
     void theVerdictFollowsTheMeasuredTable() {
-        String[] supervised = {"supervised only", "0", "128000", "83.00 %", "81.00 %", "98.00 %"};
-        String[] simclr = {"SimCLR", "190464", "128000", "83.00 %", "81.50 %", "98.00 %"};
-        String[] ahead = {"SimCLR + SuNCEt", "190464", "128000", "84.00 %", "82.25 %", "98.00 %"};
-        String[] behind = {"SimCLR + SuNCEt", "190464", "128000", "84.00 %", "81.25 %", "98.00 %"};
+        String[] supervised = {"supervised only", "0", "128000", "83.00 %", "81.00 %", "98.00 %", "–"};
+        String[] simclr = {"SimCLR", "190464", "128000", "83.00 %", "81.50 %", "98.00 %", "64.00 %"};
+        String[] ahead = {"SimCLR + SuNCEt", "190464", "128000", "84.00 %", "82.25 %", "98.00 %", "69.50 %"};
+        String[] behind = {"SimCLR + SuNCEt", "190464", "128000", "84.00 %", "81.25 %", "98.00 %", "63.75 %"};
         String leads = Demo.verdict(List.of(supervised, simclr, ahead));
-        assertTrue(leads.startsWith("In this run SimCLR + SuNCEt leads (+0.75 points against SimCLR and +1.25"), leads);
+        assertTrue(leads.startsWith(
+                "In this run SimCLR + SuNCEt leads after fine-tuning (+0.75 points against SimCLR and +1.25"), leads);
+        assertTrue(leads.endsWith("(soft-kNN, test) it is +5.50 points from SimCLR."), leads);
         String not = Demo.verdict(List.of(supervised, simclr, behind));
-        assertTrue(not.startsWith("In this run SimCLR + SuNCEt does not lead (-0.25 points against SimCLR and +0.25"), not);
+        assertTrue(not.startsWith(
+                "In this run SimCLR + SuNCEt does not lead after fine-tuning (-0.25 points against SimCLR and +0.25"), not);
         assertTrue(not.contains("docs/study.md"), not);
+        assertTrue(not.endsWith("(soft-kNN, test) it is -0.25 points from SimCLR."), not);
     }
 
     @Test

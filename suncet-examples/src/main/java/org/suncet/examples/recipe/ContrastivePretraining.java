@@ -1,6 +1,7 @@
 package org.suncet.examples.recipe;
 
 import ai.djl.Model;
+import ai.djl.metric.Metrics;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -8,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.Trainer;
+import ai.djl.training.listener.TrainingListener;
 import java.util.Iterator;
 import java.util.List;
 import java.util.function.ToLongFunction;
@@ -20,6 +22,7 @@ import org.suncet.loss.SuNCEtPretrainingLoss;
 import org.suncet.models.ContrastiveModel;
 import org.suncet.models.ProjectionHead;
 import org.suncet.models.ResNet;
+import org.suncet.train.BatchProgress;
 import org.suncet.train.ClassBalancedSampler;
 import org.suncet.train.LabelSplit;
 import org.suncet.train.Lars;
@@ -45,6 +48,13 @@ import org.suncet.train.WarmupCosineSchedule;
  * {@link NonFiniteTrainingException} that says where: {@code "... at epoch 2 step 3 of 4"} (1-based,
  * as the progress output counts). The losses' own value checks are off, so that non-finite
  * projections are reported the same way.
+ *
+ * <p><b>DJL training listeners</b> given to the constructor are the trainer's: it tells them {@code
+ * onTrainingBegin} when it is made, each step tells them {@code onTrainingBatch} (through {@link
+ * PretrainingStep}: the batch's progress counts unlabeled images, its size the rows forwarded),
+ * each completed {@link #runEpoch} ends with {@code onEpoch}, and {@link #close} tells them {@code
+ * onTrainingEnd}. With listeners the trainer records DJL {@link Metrics}. They only read: a run
+ * with listeners computes what the same run without them does, bit for bit.
  */
 public final class ContrastivePretraining implements AutoCloseable {
 
@@ -104,6 +114,30 @@ public final class ContrastivePretraining implements AutoCloseable {
      */
     public ContrastivePretraining(
             PretrainConfig config, ImageData data, LabelSplit split, ToLongFunction<ContrastiveModel> restore) {
+        this(config, data, split, restore, List.of());
+    }
+
+    /**
+     * Builds the model and its trainer, as {@link #ContrastivePretraining(PretrainConfig, ImageData,
+     * LabelSplit, ToLongFunction)}, with DJL training listeners on the trainer (see the class
+     * javadoc for when each is told).
+     *
+     * @param config the settings
+     * @param data the training images (all of them are unlabeled images)
+     * @param split the labeled subset (used only with SuNCEt)
+     * @param restore loads saved parameters into the network and returns the optimizer updates
+     *     already done; null for a fresh run
+     * @param listeners the trainer's listeners, in the order they are told; empty for none
+     */
+    public ContrastivePretraining(
+            PretrainConfig config,
+            ImageData data,
+            LabelSplit split,
+            ToLongFunction<ContrastiveModel> restore,
+            List<TrainingListener> listeners) {
+        if (listeners == null) {
+            throw new IllegalArgumentException("listeners must not be null (List.of() for none)");
+        }
         this.config = config;
         this.data = data;
         this.split = split;
@@ -156,7 +190,14 @@ public final class ContrastivePretraining implements AutoCloseable {
                         .optBeginNumUpdate(Math.toIntExact(updatesDone))
                         .build();
         model.getNDManager().getEngine().setRandomSeed(Math.toIntExact(config.seed() & 0x7fffffff));
-        trainer = model.newTrainer(new DefaultTrainingConfig(objective).optOptimizer(optimizer));
+        trainer =
+                model.newTrainer(
+                        new DefaultTrainingConfig(objective)
+                                .optOptimizer(optimizer)
+                                .addTrainingListeners(listeners.toArray(new TrainingListener[0])));
+        if (!listeners.isEmpty()) {
+            trainer.setMetrics(new Metrics());
+        }
         trainer.initialize(new Shape(2L * config.unlabeledImages()).addAll(imageShape));
         int side = Math.toIntExact(imageShape.get(1));
         views =
@@ -223,6 +264,16 @@ public final class ContrastivePretraining implements AutoCloseable {
     }
 
     /**
+     * Returns the DJL trainer of the network: its listeners, its {@link Metrics} (recorded when the
+     * run has listeners) and {@code getTrainingResult()}.
+     *
+     * @return the trainer
+     */
+    public Trainer getTrainer() {
+        return trainer;
+    }
+
+    /**
      * Returns the DJL model holding the network.
      *
      * @return the model
@@ -254,7 +305,7 @@ public final class ContrastivePretraining implements AutoCloseable {
      *
      * @param epoch the 0-based epoch
      * @param listener told after every step
-     * @return the mean objective of the epoch
+     * @return the mean objective of the epoch; the trainer's listeners were told {@code onEpoch}
      * @throws NonFiniteTrainingException at the first step whose objective or gradients are not
      *     finite, before it updates anything; its message ends with the epoch and step
      */
@@ -288,7 +339,10 @@ public final class ContrastivePretraining implements AutoCloseable {
                 }
                 PretrainingStep.Result result;
                 try {
-                    result = step.run(trainer, viewRows, supportRows, supportLabels, epoch);
+                    result =
+                            step.run(
+                                    trainer, viewRows, supportRows, supportLabels, epoch,
+                                    BatchProgress.ofStep(s, stepsPerEpoch, n));
                 } catch (NonFiniteTrainingException e) {
                     throw StepLocation.located(e, epoch, s, stepsPerEpoch);
                 }
@@ -312,6 +366,7 @@ public final class ContrastivePretraining implements AutoCloseable {
                 listener.onStep(epoch, done, stepsPerEpoch, total / done, rowsForwarded);
             }
         }
+        trainer.notifyListeners(trainingListener -> trainingListener.onEpoch(trainer));
         return total / stepsPerEpoch;
     }
 

@@ -1,17 +1,21 @@
 package org.suncet.examples.recipe;
 
 import ai.djl.Model;
+import ai.djl.metric.Metrics;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.Trainer;
-import ai.djl.training.loss.Loss;
+import ai.djl.training.listener.TrainingListener;
 import java.util.Arrays;
+import java.util.List;
 import org.suncet.augment.MultiViewTransform;
 import org.suncet.augment.SimClrAugmentation;
 import org.suncet.examples.data.ImageData;
+import org.suncet.loss.DistillationLoss;
+import org.suncet.train.BatchProgress;
 import org.suncet.train.ClassifierEvaluation;
 import org.suncet.train.DistillationStep;
 import org.suncet.train.Lars;
@@ -34,6 +38,14 @@ import org.suncet.train.WarmupCosineSchedule;
  *
  * <p>A step whose loss or gradients are non-finite updates nothing and ends the epoch with a
  * {@link NonFiniteTrainingException} that says where: {@code "... at epoch 2 step 3 of 4"}.
+ *
+ * <p><b>DJL training listeners</b> given to the constructor are the student trainer's: it tells
+ * them {@code onTrainingBegin} when it is made, each step tells them {@code onTrainingBatch}
+ * (through {@link DistillationStep}: labels the teacher's logits, progress and size count images),
+ * each completed {@link #runEpoch} ends with {@code onEpoch}, and {@link #close} tells them {@code
+ * onTrainingEnd}. The trainer's loss is the step's {@link DistillationLoss}, so DJL's evaluator
+ * listeners report the distillation loss. With listeners the trainer records DJL {@link Metrics}.
+ * They only read: a run with listeners computes what the same run without them does, bit for bit.
  */
 public final class DistillationTraining implements AutoCloseable {
 
@@ -72,6 +84,37 @@ public final class DistillationTraining implements AutoCloseable {
             float baseLearningRate,
             long seed,
             long updatesDone) {
+        this(teacher, student, unlabeled, epochs, batchSize, baseLearningRate, seed, updatesDone, List.of());
+    }
+
+    /**
+     * Builds the student's trainer, as {@link #DistillationTraining(Block, Block, ImageData, int,
+     * int, float, long, long)}, with DJL training listeners on it (see the class javadoc for when
+     * each is told).
+     *
+     * @param teacher the fine-tuned classifier, initialised; never changed
+     * @param student the student classifier, sharing no parameter with the teacher
+     * @param unlabeled the training images (labels unused)
+     * @param epochs the number of epochs (sets the length of the schedule)
+     * @param batchSize images per step n
+     * @param baseLearningRate the LARS base rate, scaled by √n
+     * @param seed the seed
+     * @param updatesDone optimizer updates already done, ≥ 0
+     * @param listeners the trainer's listeners, in the order they are told; empty for none
+     */
+    public DistillationTraining(
+            Block teacher,
+            Block student,
+            ImageData unlabeled,
+            int epochs,
+            int batchSize,
+            float baseLearningRate,
+            long seed,
+            long updatesDone,
+            List<TrainingListener> listeners) {
+        if (listeners == null) {
+            throw new IllegalArgumentException("listeners must not be null (List.of() for none)");
+        }
         if (batchSize < 1 || batchSize > unlabeled.size()) {
             throw new IllegalArgumentException(
                     "batchSize must be in [1, " + unlabeled.size() + "] (the training images), got " + batchSize);
@@ -95,12 +138,22 @@ public final class DistillationTraining implements AutoCloseable {
                         .setParameters(student)
                         .optBeginNumUpdate(Math.toIntExact(updatesDone))
                         .build();
-        step = DistillationStep.builder().setTeacher(teacher).build();
+        // the step's default loss, named here so that the trainer's evaluators report it
+        DistillationLoss distillation = DistillationLoss.builder().optCheckValues(false).build();
+        step = DistillationStep.builder().setTeacher(teacher).optLoss(distillation).build();
         model = Model.newInstance("student");
         model.setBlock(student);
         model.getNDManager().getEngine().setRandomSeed(Math.toIntExact(seed & 0x7fffffff));
-        // the loss is computed by the step; the trainer's loss only satisfies DJL's configuration
-        trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer));
+        // the step computes the loss; the trainer's evaluators (listeners) recompute it from the
+        // teacher's logits and the student's outputs
+        trainer =
+                model.newTrainer(
+                        new DefaultTrainingConfig(distillation)
+                                .optOptimizer(optimizer)
+                                .addTrainingListeners(listeners.toArray(new TrainingListener[0])));
+        if (!listeners.isEmpty()) {
+            trainer.setMetrics(new Metrics());
+        }
         Shape imageShape = unlabeled.images().getShape().slice(1);
         trainer.initialize(new Shape(batchSize).addAll(imageShape));
         view =
@@ -133,7 +186,10 @@ public final class DistillationTraining implements AutoCloseable {
                 }
                 DistillationStep.Result result;
                 try {
-                    result = step.run(trainer, augmented);
+                    result =
+                            step.run(
+                                    trainer, augmented, null, null,
+                                    BatchProgress.ofStep(s, stepsPerEpoch, batchSize));
                 } catch (NonFiniteTrainingException e) {
                     throw StepLocation.located(e, epoch, s, stepsPerEpoch);
                 }
@@ -145,6 +201,7 @@ public final class DistillationTraining implements AutoCloseable {
                 listener.accept(batchSize, loss);
             }
         }
+        trainer.notifyListeners(trainingListener -> trainingListener.onEpoch(trainer));
         return total / stepsPerEpoch;
     }
 
@@ -156,6 +213,16 @@ public final class DistillationTraining implements AutoCloseable {
      */
     public ClassifierEvaluation.Result evaluate(ImageData test) {
         return test.accuracyOf(model.getBlock());
+    }
+
+    /**
+     * Returns the student's DJL trainer: its listeners, its {@link Metrics} (recorded when the run
+     * has listeners) and {@code getTrainingResult()}.
+     *
+     * @return the trainer
+     */
+    public Trainer getTrainer() {
+        return trainer;
     }
 
     /**

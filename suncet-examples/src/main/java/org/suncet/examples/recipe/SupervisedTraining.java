@@ -1,17 +1,21 @@
 package org.suncet.examples.recipe;
 
 import ai.djl.Model;
+import ai.djl.metric.Metrics;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.Trainer;
+import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
 import java.util.Arrays;
+import java.util.List;
 import org.suncet.augment.MultiViewTransform;
 import org.suncet.augment.SimClrAugmentation;
 import org.suncet.examples.data.ImageData;
+import org.suncet.train.BatchProgress;
 import org.suncet.train.ClassifierEvaluation;
 import org.suncet.train.LearningRateScaling;
 import org.suncet.train.NesterovSgd;
@@ -32,6 +36,13 @@ import org.suncet.train.WarmupCosineSchedule;
  *
  * <p>A step whose loss or gradients are non-finite updates nothing and ends the epoch with a
  * {@link NonFiniteTrainingException} that says where: {@code "... at epoch 2 step 3 of 4"}.
+ *
+ * <p><b>DJL training listeners</b> given to the constructor are the trainer's: it tells them {@code
+ * onTrainingBegin} when it is made, each step tells them {@code onTrainingBatch} (through {@link
+ * SupervisedStep}: progress and size count images), each completed {@link #runEpoch} ends with
+ * {@code onEpoch}, and {@link #close} tells them {@code onTrainingEnd}. With listeners the trainer
+ * records DJL {@link Metrics}. They only read: a run with listeners computes what the same run
+ * without them does, bit for bit.
  */
 public final class SupervisedTraining implements AutoCloseable {
 
@@ -110,6 +121,37 @@ public final class SupervisedTraining implements AutoCloseable {
             long seed,
             long updatesDone,
             SimClrAugmentation augmentation) {
+        this(classifier, labeled, epochs, batchSize, baseLearningRate, seed, updatesDone, augmentation, List.of());
+    }
+
+    /**
+     * Builds the trainer with a given augmentation and DJL training listeners on the trainer (see
+     * the class javadoc for when each is told); the other parameters are those of {@link
+     * #SupervisedTraining(Block, ImageData, int, int, float, long, long, SimClrAugmentation)}.
+     *
+     * @param classifier the classifier
+     * @param labeled the labeled images
+     * @param epochs the epochs
+     * @param batchSize images per step
+     * @param baseLearningRate the base rate
+     * @param seed the seed
+     * @param updatesDone optimizer updates already done
+     * @param augmentation the view of each labeled image; null for the images as they are
+     * @param listeners the trainer's listeners, in the order they are told; empty for none
+     */
+    public SupervisedTraining(
+            Block classifier,
+            ImageData labeled,
+            int epochs,
+            int batchSize,
+            float baseLearningRate,
+            long seed,
+            long updatesDone,
+            SimClrAugmentation augmentation,
+            List<TrainingListener> listeners) {
+        if (listeners == null) {
+            throw new IllegalArgumentException("listeners must not be null (List.of() for none)");
+        }
         if (batchSize < 1 || batchSize > labeled.size()) {
             throw new IllegalArgumentException(
                     "batchSize must be in [1, " + labeled.size() + "] (the labeled images), got " + batchSize);
@@ -136,7 +178,14 @@ public final class SupervisedTraining implements AutoCloseable {
         model = Model.newInstance("supervised");
         model.setBlock(classifier);
         model.getNDManager().getEngine().setRandomSeed(Math.toIntExact(seed & 0x7fffffff));
-        trainer = model.newTrainer(new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss()).optOptimizer(optimizer));
+        trainer =
+                model.newTrainer(
+                        new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                                .optOptimizer(optimizer)
+                                .addTrainingListeners(listeners.toArray(new TrainingListener[0])));
+        if (!listeners.isEmpty()) {
+            trainer.setMetrics(new Metrics());
+        }
         Shape imageShape = labeled.images().getShape().slice(1);
         trainer.initialize(new Shape(batchSize).addAll(imageShape));
         view = augmentation == null ? null : MultiViewTransform.repeat(augmentation, 1);
@@ -212,7 +261,10 @@ public final class SupervisedTraining implements AutoCloseable {
                 }
                 SupervisedStep.Result result;
                 try {
-                    result = step.run(trainer, augmented, labels);
+                    result =
+                            step.run(
+                                    trainer, augmented, labels,
+                                    BatchProgress.ofStep(s, stepsPerEpoch, batchSize));
                 } catch (NonFiniteTrainingException e) {
                     throw StepLocation.located(e, epoch, s, stepsPerEpoch);
                 }
@@ -226,6 +278,7 @@ public final class SupervisedTraining implements AutoCloseable {
                 }
             }
         }
+        trainer.notifyListeners(trainingListener -> trainingListener.onEpoch(trainer));
         return new double[] {loss / stepsPerEpoch, correct / stepsPerEpoch};
     }
 
@@ -237,6 +290,16 @@ public final class SupervisedTraining implements AutoCloseable {
      */
     public ClassifierEvaluation.Result evaluate(ImageData test) {
         return test.accuracyOf(model.getBlock());
+    }
+
+    /**
+     * Returns the DJL trainer of the classifier: its listeners, its {@link Metrics} (recorded when
+     * the run has listeners) and {@code getTrainingResult()}.
+     *
+     * @return the trainer
+     */
+    public Trainer getTrainer() {
+        return trainer;
     }
 
     /**

@@ -11,13 +11,13 @@ import org.suncet.train.SoftNearestNeighbour;
  * How good a pre-trained encoder's frozen features are, before any fine-tuning: soft
  * nearest-neighbour top-1 ({@link SoftNearestNeighbour}, τ = 0.1, cosine) of query images against
  * the labeled images as memory, and the queries' mean feature norm ‖h‖. The study and the recipe
- * probe report it beside the fine-tuned accuracy, because fine-tuning on the labels can hide what
+ * probe and the demo report it beside the fine-tuned accuracy, because fine-tuning on the labels can hide what
  * pre-training did (docs/study/notes.md, session 6).
  */
-final class FrozenKnn {
+public final class FrozenKnn {
 
     /** The soft-kNN temperature. */
-    static final float TEMPERATURE = 0.1f;
+    public static final float TEMPERATURE = 0.1f;
 
     private FrozenKnn() {}
 
@@ -29,7 +29,7 @@ final class FrozenKnn {
      * @param queries the images classified
      * @return {top-1 in [0, 1], mean ‖h‖ of the queries}
      */
-    static double[] evaluate(Block encoder, ImageData memory, ImageData queries) {
+    public static double[] evaluate(Block encoder, ImageData memory, ImageData queries) {
         try (NDManager scope = memory.images().getManager().newSubManager()) {
             ClassifierEvaluation evaluation = ClassifierEvaluation.builder().optBatchSize(500).build();
             NDArray memoryFeatures = evaluation.extractFeatures(encoder, memory.images());
