@@ -15,11 +15,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.zip.GZIPInputStream;
 import javax.imageio.ImageIO;
 import org.suncet.augment.ImageTensors;
 import org.suncet.augment.MultiViewTransform;
 import org.suncet.augment.SimClrAugmentation;
+import org.suncet.examples.cli.Options;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code bin/suncet augment-grid [OUT.png] [SEED]}: writes a PNG grid (default
@@ -40,6 +43,19 @@ public final class AugmentationGrid {
     private AugmentationGrid() {}
 
     /**
+     * The subcommand's arguments for picocli ({@link Options#command}).
+     *
+     * @return a fresh specification
+     */
+    public static CommandSpec command() {
+        return Options.withPositionals(
+                Options.command("suncet augment-grid [OUT.png] [SEED]",
+                        "Writes a PNG grid of augmented views (default docs/augmentations.png, seed 2020).",
+                        java.util.Map.of(), java.util.Set.of()),
+                "[OUT.png] [SEED]", "the PNG to write and the augmentation seed");
+    }
+
+    /**
      * Runs the command.
      *
      * @param args optional output path and seed
@@ -47,8 +63,22 @@ public final class AugmentationGrid {
      * @throws Exception if the dataset cannot be read or the PNG cannot be written
      */
     public static int run(String[] args) throws Exception {
-        Path out = Path.of(args.length > 0 ? args[0] : "docs/augmentations.png");
-        long seed = args.length > 1 ? Long.parseLong(args[1]) : 2020;
+        Options options = Options.parse(command(), args);
+        if (options.helpRequested()) {
+            System.out.print(options.help());
+            return 0;
+        }
+        List<String> given = options.positionals();
+        if (given.size() > 2) {
+            throw new IllegalArgumentException("expected at most OUT.png and SEED, got " + given + "; usage: " + options.usage());
+        }
+        Path out = Path.of(given.size() > 0 ? given.get(0) : "docs/augmentations.png");
+        long seed;
+        try {
+            seed = given.size() > 1 ? Long.parseLong(given.get(1)) : 2020;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("SEED must be an integer, got '" + given.get(1) + "'", e);
+        }
         String[] labels = {"colour, imagenet(96)", "colour, cifar(96)", "colour, cropAndFlip(96)",
             "Fashion-MNIST, imagenet(28)", "Fashion-MNIST, cifar(28)"};
         BufferedImage grid = new BufferedImage(LABEL + (VIEWS + 1) * (CELL + GAP),

@@ -11,6 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.suncet.examples.cli.DeviceOption;
+import org.suncet.examples.cli.Options;
+import picocli.CommandLine.Model.CommandSpec;
 import org.suncet.examples.data.DebianFashionMnist;
 import org.suncet.examples.data.HeldOutSplit;
 import org.suncet.examples.data.ImageData;
@@ -83,6 +86,34 @@ public final class Demo {
     private Demo() {}
 
     /**
+     * The subcommand's options for picocli ({@link Options#command}).
+     *
+     * @return a fresh specification
+     */
+    public static CommandSpec command() {
+        Map<String, String> defaults = new LinkedHashMap<>();
+        defaults.put("seed", "0");
+        defaults.put("validation-images", "5000");
+        defaults.put("train-images", "0");
+        defaults.put("label-fraction", "0.01");
+        defaults.put("pretrain-epochs", String.valueOf(PRETRAIN_EPOCHS));
+        defaults.put("pretrain-steps", String.valueOf(PRETRAIN_STEPS));
+        defaults.put("finetune-steps", "2000");
+        defaults.put("finetune-lr", "0.4");
+        defaults.put("data", DebianFashionMnist.DEFAULT_FOLDER.toString());
+        defaults.put("out", "runs/demo");
+        defaults.put("device", DeviceOption.DEFAULT);
+        return Options.command(USAGE, "Pre-trains SimCLR and SimCLR + SuNCEt on Fashion-MNIST, fine-tunes both and a"
+                + " supervised baseline on the same labels, and writes metrics.csv and plots to --out.", defaults, java.util.Set.of());
+    }
+
+    /** The usage line. */
+    private static final String USAGE =
+            "suncet demo [--seed S] [--validation-images N] [--train-images N] [--label-fraction F]"
+                    + " [--pretrain-epochs E] [--pretrain-steps N] [--finetune-steps N] [--finetune-lr LR]"
+                    + " [--data FOLDER] [--out FOLDER] [--device cpu|gpu[:N]]";
+
+    /**
      * Runs the demo.
      *
      * @param args the options
@@ -90,24 +121,19 @@ public final class Demo {
      * @throws Exception if the data cannot be read or a file cannot be written
      */
     public static int run(String[] args) throws Exception {
-        Map<String, String> options = new LinkedHashMap<>();
-        options.put("--seed", "0");
-        options.put("--validation-images", "5000");
-        options.put("--train-images", "0");
-        options.put("--label-fraction", "0.01");
-        options.put("--pretrain-epochs", String.valueOf(PRETRAIN_EPOCHS));
-        options.put("--pretrain-steps", String.valueOf(PRETRAIN_STEPS));
-        options.put("--finetune-steps", "2000");
-        options.put("--finetune-lr", "0.4");
-        options.put("--data", DebianFashionMnist.DEFAULT_FOLDER.toString());
-        options.put("--out", "runs/demo");
-        for (int i = 0; i < args.length; i += 2) {
-            if (!options.containsKey(args[i]) || i + 1 >= args.length) {
-                throw new IllegalArgumentException(
-                        "unknown or incomplete option '" + args[i] + "'; expected " + options.keySet());
-            }
-            options.put(args[i], args[i + 1]);
+        Options parsed = Options.parse(command(), args);
+        if (parsed.helpRequested()) {
+            System.out.print(parsed.help());
+            return 0;
         }
+        ai.djl.Device device = parsed.device();
+        // the run folder records the options as before: "--name" to value, without --device
+        Map<String, String> options = new LinkedHashMap<>();
+        parsed.values().forEach((name, value) -> {
+            if (!name.equals("device")) {
+                options.put("--" + name, value);
+            }
+        });
         long seed = Long.parseLong(options.get("--seed"));
         int validationImages = positive(options, "--validation-images");
         int trainImages = nonNegative(options, "--train-images");
@@ -127,7 +153,7 @@ public final class Demo {
                 RunFolder.open(out, RunFolder.Mode.OVERWRITE, options, Map.of("seed", seed));
         PrintStream console = System.out;
         long started = System.nanoTime();
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             manager.getEngine().setRandomSeed(Math.toIntExact(seed & 0x7fffffff));
             Path scratch = Files.createDirectories(folder.resolve("djl-repository"));
             Path data = Paths.get(options.get("--data"));

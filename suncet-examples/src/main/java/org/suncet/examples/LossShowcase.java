@@ -9,6 +9,8 @@ import ai.djl.training.loss.Loss;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.suncet.examples.cli.Options;
+import picocli.CommandLine.Model.CommandSpec;
 import org.suncet.loss.ContrastiveAccuracy;
 import org.suncet.loss.DistillationLoss;
 import org.suncet.loss.NcaLoss;
@@ -31,25 +33,36 @@ public final class LossShowcase {
     private LossShowcase() {}
 
     /**
+     * The subcommand's options for picocli ({@link Options#command}).
+     *
+     * @return a fresh specification
+     */
+    public static CommandSpec command() {
+        Map<String, String> defaults = new LinkedHashMap<>();
+        defaults.put("seed", "0");
+        defaults.put("images", "64");
+        defaults.put("classes", "10");
+        defaults.put("per-class", "2");
+        defaults.put("dim", "128");
+        return Options.command("suncet losses [--seed S] [--images N] [--classes C] [--per-class K] [--dim D]",
+                "Prints NT-Xent, SuNCEt and their sum on random embeddings: N unlabeled images per step,"
+                        + " a labeled support of C classes x K images, D dimensions.", defaults, java.util.Set.of());
+    }
+
+    /**
      * Runs the showcase.
      *
      * @param args the options
      * @return the exit code
      */
     public static int run(String[] args) {
-        Map<String, Integer> options = new LinkedHashMap<>();
-        options.put("--seed", 0);
-        options.put("--images", 64);
-        options.put("--classes", 10);
-        options.put("--per-class", 2);
-        options.put("--dim", 128);
-        for (int i = 0; i < args.length; i += 2) {
-            if (!options.containsKey(args[i]) || i + 1 >= args.length) {
-                throw new IllegalArgumentException(
-                        "unknown or incomplete option '" + args[i] + "'; expected " + options.keySet());
-            }
-            options.put(args[i], parsePositive(args[i], args[i + 1]));
+        Options parsed = Options.parse(command(), args);
+        if (parsed.helpRequested()) {
+            System.out.print(parsed.help());
+            return 0;
         }
+        Map<String, Integer> options = new LinkedHashMap<>();
+        parsed.values().forEach((name, value) -> options.put("--" + name, parsePositive("--" + name, value)));
         print(System.out, options);
         return 0;
     }

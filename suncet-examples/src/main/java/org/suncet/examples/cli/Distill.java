@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import picocli.CommandLine.Model.CommandSpec;
 import org.suncet.examples.recipe.DistillationTraining;
 import org.suncet.examples.run.Checkpoint;
 import org.suncet.examples.run.ProgressBar;
@@ -40,7 +41,7 @@ public final class Distill {
     /** The usage line. */
     public static final String USAGE =
             "suncet distill --teacher FINETUNE_RUN_FOLDER [--depth D] [--width W] [--seed S] [--batch N] [--epochs E]"
-                    + " [--lr BASE] --out RUN_FOLDER [--resume | --overwrite]";
+                    + " [--lr BASE] --out RUN_FOLDER [--resume | --overwrite] [--device cpu|gpu[:N]]";
 
     private static final String HELP =
             "data and test images are those of the teacher's pre-training run; for an image folder pre-trained without"
@@ -49,13 +50,11 @@ public final class Distill {
     private Distill() {}
 
     /**
-     * Runs the subcommand.
+     * The subcommand's options for picocli ({@link Options#command}).
      *
-     * @param args the flags
-     * @return the exit code
-     * @throws IOException if reading or writing fails
+     * @return a fresh specification
      */
-    public static int run(String[] args) throws IOException {
+    public static CommandSpec command() {
         Map<String, String> defaults = new LinkedHashMap<>();
         defaults.put("teacher", "");
         defaults.put("depth", "");
@@ -65,12 +64,24 @@ public final class Distill {
         defaults.put("epochs", "30");
         defaults.put("lr", "0.075");
         defaults.put("out", "");
-        Options options = Options.parse(USAGE, args, defaults, Set.of("resume", "overwrite", "help"));
-        if (options.on("help")) {
-            System.out.println("usage: " + USAGE);
-            System.out.println(HELP);
+        defaults.put("device", DeviceOption.DEFAULT);
+        return Options.command(USAGE, HELP, defaults, Set.of("resume", "overwrite"));
+    }
+
+    /**
+     * Runs the subcommand.
+     *
+     * @param args the flags
+     * @return the exit code
+     * @throws IOException if reading or writing fails
+     */
+    public static int run(String[] args) throws IOException {
+        Options options = Options.parse(command(), args);
+        if (options.helpRequested()) {
+            System.out.print(options.help());
             return 0;
         }
+        ai.djl.Device device = options.device();
         if (!options.has("teacher")) {
             throw new IllegalArgumentException("--teacher FINETUNE_RUN_FOLDER is required; usage: " + USAGE);
         }
@@ -92,7 +103,7 @@ public final class Distill {
         configuration.put("epochs", Integer.toString(epochs));
         configuration.put("lr", Float.toString(rate));
         long seed = Long.parseLong(configuration.get("seed"));
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             // the images, hold-out and subsets are the pre-training run's, drawn with its seed
             Map<String, String> dataConfiguration = new LinkedHashMap<>(configuration);
             dataConfiguration.put("seed", TrainingRun.origin(teacherRun).get("seed"));

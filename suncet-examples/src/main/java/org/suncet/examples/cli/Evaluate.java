@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import picocli.CommandLine.Model.CommandSpec;
 import org.suncet.examples.data.ImageData;
 import org.suncet.examples.run.Checkpoint;
 import org.suncet.examples.run.ModelDirectory;
@@ -43,13 +44,25 @@ import org.suncet.train.SoftNearestNeighbour;
 public final class Evaluate {
 
     /** The usage line. */
-    public static final String USAGE = "suncet evaluate --from RUN_FOLDER";
+    public static final String USAGE = "suncet evaluate --from RUN_FOLDER [--device cpu|gpu[:N]]";
 
     private static final String HELP =
             "test images are those of the run's pre-training run; for an image folder pre-trained without"
                     + " --test-folder or --holdout-fraction, accuracy is measured on the training images";
 
     private Evaluate() {}
+
+    /**
+     * The subcommand's options for picocli ({@link Options#command}).
+     *
+     * @return a fresh specification
+     */
+    public static CommandSpec command() {
+        Map<String, String> defaults = new LinkedHashMap<>();
+        defaults.put("from", "");
+        defaults.put("device", DeviceOption.DEFAULT);
+        return Options.command(USAGE, HELP, defaults, Set.of());
+    }
 
     /**
      * Runs the subcommand.
@@ -59,21 +72,19 @@ public final class Evaluate {
      * @throws IOException if reading fails
      */
     public static int run(String[] args) throws IOException {
-        Map<String, String> defaults = new LinkedHashMap<>();
-        defaults.put("from", "");
-        Options options = Options.parse(USAGE, args, defaults, Set.of("help"));
-        if (options.on("help")) {
-            System.out.println("usage: " + USAGE);
-            System.out.println(HELP);
+        Options options = Options.parse(command(), args);
+        if (options.helpRequested()) {
+            System.out.print(options.help());
             return 0;
         }
+        ai.djl.Device device = options.device();
         if (!options.has("from")) {
             throw new IllegalArgumentException("--from RUN_FOLDER is required; usage: " + USAGE);
         }
         Map<String, String> configuration =
                 TrainingRun.configurationOf("--from", options.text("from"), List.of("pretrain", "finetune", "distill"));
         ZooModel<NDList, NDList> model = null;
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             Map<String, String> dataConfiguration = new LinkedHashMap<>(configuration);
             // the labeled split, hold-out and subsets are the pre-training run's, drawn with its seed
             dataConfiguration.put("seed", TrainingRun.origin(configuration).get("seed"));
@@ -88,7 +99,7 @@ public final class Evaluate {
             boolean fromModel = modelEpoch.isPresent() && modelEpoch.getAsInt() == state.epochsCompleted();
             Block network;
             if (fromModel) {
-                model = loadModel(modelFolder.get());
+                model = loadModel(modelFolder.get(), device);
                 network = model.getBlock();
             } else {
                 network = Networks.of(configuration, channels, classes);
@@ -131,9 +142,9 @@ public final class Evaluate {
      * the engine, model name, block factory and its arguments come from its {@code
      * serving.properties}.
      */
-    private static ZooModel<NDList, NDList> loadModel(Path folder) throws IOException {
+    private static ZooModel<NDList, NDList> loadModel(Path folder, ai.djl.Device device) throws IOException {
         Criteria<NDList, NDList> criteria =
-                Criteria.builder().setTypes(NDList.class, NDList.class).optModelPath(folder).build();
+                Criteria.builder().setTypes(NDList.class, NDList.class).optModelPath(folder).optDevice(device).build();
         try {
             return criteria.loadModel();
         } catch (ModelNotFoundException | MalformedModelException e) {

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import picocli.CommandLine.Model.CommandSpec;
 import org.suncet.examples.data.ImageData;
 import org.suncet.examples.recipe.SupervisedTraining;
 import org.suncet.examples.run.Checkpoint;
@@ -43,13 +44,31 @@ public final class Finetune {
     /** The usage line. */
     public static final String USAGE =
             "suncet finetune --from PRETRAIN_RUN_FOLDER [--head-layers k] [--linear-probe] [--seed S] [--batch B]"
-                    + " [--epochs E] [--lr BASE] --out RUN_FOLDER [--resume | --overwrite]";
+                    + " [--epochs E] [--lr BASE] --out RUN_FOLDER [--resume | --overwrite] [--device cpu|gpu[:N]]";
 
     private static final String HELP =
             "data, labeled split and test images are the pre-training run's; for an image folder pre-trained without"
                     + " --test-folder or --holdout-fraction, test accuracy is measured on the training images";
 
     private Finetune() {}
+
+    /**
+     * The subcommand's options for picocli ({@link Options#command}).
+     *
+     * @return a fresh specification
+     */
+    public static CommandSpec command() {
+        Map<String, String> defaults = new LinkedHashMap<>();
+        defaults.put("from", "");
+        defaults.put("head-layers", "0");
+        defaults.put("seed", "");
+        defaults.put("batch", "64");
+        defaults.put("epochs", "30");
+        defaults.put("lr", "0.05");
+        defaults.put("out", "");
+        defaults.put("device", DeviceOption.DEFAULT);
+        return Options.command(USAGE, HELP, defaults, Set.of("linear-probe", "resume", "overwrite"));
+    }
 
     /**
      * Runs the subcommand.
@@ -59,20 +78,12 @@ public final class Finetune {
      * @throws IOException if reading or writing fails
      */
     public static int run(String[] args) throws IOException {
-        Map<String, String> defaults = new LinkedHashMap<>();
-        defaults.put("from", "");
-        defaults.put("head-layers", "0");
-        defaults.put("seed", "");
-        defaults.put("batch", "64");
-        defaults.put("epochs", "30");
-        defaults.put("lr", "0.05");
-        defaults.put("out", "");
-        Options options = Options.parse(USAGE, args, defaults, Set.of("linear-probe", "resume", "overwrite", "help"));
-        if (options.on("help")) {
-            System.out.println("usage: " + USAGE);
-            System.out.println(HELP);
+        Options options = Options.parse(command(), args);
+        if (options.helpRequested()) {
+            System.out.print(options.help());
             return 0;
         }
+        ai.djl.Device device = options.device();
         if (!options.has("from")) {
             throw new IllegalArgumentException("--from PRETRAIN_RUN_FOLDER is required; usage: " + USAGE);
         }
@@ -94,7 +105,7 @@ public final class Finetune {
         configuration.put("epochs", Integer.toString(epochs));
         configuration.put("lr", Float.toString(rate));
         long seed = Long.parseLong(configuration.get("seed"));
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             // the split is the pre-training run's: it was drawn with that run's seed
             Map<String, String> dataConfiguration = new LinkedHashMap<>(configuration);
             dataConfiguration.put("seed", pretrain.get("seed"));

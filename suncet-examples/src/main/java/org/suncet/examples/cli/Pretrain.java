@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import picocli.CommandLine.Model.CommandSpec;
 import org.suncet.examples.data.DebianFashionMnist;
 import org.suncet.examples.recipe.ContrastivePretraining;
 import org.suncet.examples.recipe.PretrainConfig;
@@ -49,7 +50,7 @@ public final class Pretrain {
                     + " [--label-fraction F] [--seed S] [--depth D] [--width W] [--batch N] [--epochs E]"
                     + " [--temperature T] [--suncet-temperature T] [--lr BASE] [--classes-per-step C]"
                     + " [--images-per-class K] [--train-images N] [--test-images N] [--image-size S]"
-                    + " --out RUN_FOLDER [--resume | --overwrite]";
+                    + " --out RUN_FOLDER [--resume | --overwrite] [--device cpu|gpu[:N]]";
 
     /**
      * The columns of {@code metrics.csv}, one row per epoch, each term a mean over the epoch's steps
@@ -82,13 +83,11 @@ public final class Pretrain {
     }
 
     /**
-     * Runs the subcommand.
+     * The subcommand's options for picocli ({@link Options#command}).
      *
-     * @param args the flags
-     * @return the exit code
-     * @throws IOException if reading or writing fails
+     * @return a fresh specification
      */
-    public static int run(String[] args) throws IOException {
+    public static CommandSpec command() {
         Map<String, String> defaults = dataDefaults();
         defaults.put("method", "suncet");
         defaults.put("depth", "18");
@@ -101,12 +100,25 @@ public final class Pretrain {
         defaults.put("classes-per-step", "10");
         defaults.put("images-per-class", "2");
         defaults.put("out", "");
-        Options options = Options.parse(USAGE, args, defaults, Set.of("resume", "overwrite", "help"));
-        if (options.on("help")) {
-            System.out.println("usage: " + USAGE);
-            System.out.print(TrainingData.HELP);
+        defaults.put("device", DeviceOption.DEFAULT);
+        return Options.command(USAGE, "SimCLR or SimCLR + SuNCEt pre-training into a run folder, resumable.\n"
+                + TrainingData.HELP.stripTrailing(), defaults, Set.of("resume", "overwrite"));
+    }
+
+    /**
+     * Runs the subcommand.
+     *
+     * @param args the flags
+     * @return the exit code
+     * @throws IOException if reading or writing fails
+     */
+    public static int run(String[] args) throws IOException {
+        Options options = Options.parse(command(), args);
+        if (options.helpRequested()) {
+            System.out.print(options.help());
             return 0;
         }
+        ai.djl.Device device = options.device();
         TrainingData.check(options);
         String method = options.text("method");
         if (!method.equals("simclr") && !method.equals("suncet")) {
@@ -123,9 +135,10 @@ public final class Pretrain {
                         options.integer("depth", 18), options.positive("width"), seed, 0);
         Map<String, String> configuration = new LinkedHashMap<>(options.values());
         configuration.remove("out");
+        configuration.remove("device"); // where a run computes is not part of what it computes
         configuration.put("command", "pretrain");
         configuration.put("test-set", TrainingData.testSet(configuration));
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             TrainingData data = TrainingData.load(configuration, manager);
             if (config.suncet() && config.classesPerStep() > data.train().numClasses()) {
                 throw new IllegalArgumentException(

@@ -4,11 +4,15 @@ import ai.djl.basicdataset.cv.classification.FashionMnist;
 import ai.djl.ndarray.NDManager;
 import ai.djl.repository.Repository;
 import ai.djl.training.dataset.Dataset;
+import ai.djl.util.JsonUtils;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Fashion-MNIST (Xiao et al. 2017, arXiv 1708.07747) through DJL's own {@link FashionMnist}, read
@@ -52,7 +56,7 @@ public final class DebianFashionMnist {
             Path folder, Dataset.Usage usage, NDManager manager, Path repositoryRoot)
             throws IOException {
         Path absolute = folder.toAbsolutePath().normalize();
-        StringBuilder files = new StringBuilder();
+        Map<String, Object> files = new LinkedHashMap<>();
         for (String[] file : FILES) {
             Path path = absolute.resolve(file[1]);
             if (!Files.isRegularFile(path)) {
@@ -63,32 +67,28 @@ public final class DebianFashionMnist {
                                 + " (apt-get install dataset-fashion-mnist) or pass the folder that"
                                 + " holds the four IDX .gz files");
             }
-            if (files.length() > 0) {
-                files.append(",\n");
-            }
-            files.append(
-                    String.format(
-                            "        \"%s\": {\"uri\": \"%s\", \"name\": \"%s\"}",
-                            file[0], path.toUri(), file[0]));
+            Map<String, String> entry = new LinkedHashMap<>();
+            entry.put("uri", path.toUri().toString());
+            entry.put("name", file[0]);
+            files.put(file[0], entry);
         }
         Path artifactFolder =
                 repositoryRoot.resolve("dataset/cv/ai/djl/basicdataset/fashmnist");
         Files.createDirectories(artifactFolder);
-        String metadata =
-                "{\n"
-                        + "  \"metadataVersion\": \"0.2\",\n"
-                        + "  \"resourceType\": \"dataset\",\n"
-                        + "  \"application\": \"cv\",\n"
-                        + "  \"groupId\": \"ai.djl.basicdataset\",\n"
-                        + "  \"artifactId\": \"fashmnist\",\n"
-                        + "  \"name\": \"fashmnist\",\n"
-                        + "  \"artifacts\": [{\n"
-                        + "      \"version\": \"1.0\",\n"
-                        + "      \"snapshot\": false,\n"
-                        + "      \"name\": \"fashmnist\",\n"
-                        + "      \"files\": {\n"
-                        + files
-                        + "\n      }\n  }]\n}\n";
+        Map<String, Object> artifact = new LinkedHashMap<>();
+        artifact.put("version", "1.0");
+        artifact.put("snapshot", false);
+        artifact.put("name", "fashmnist");
+        artifact.put("files", files);
+        Map<String, Object> description = new LinkedHashMap<>();
+        description.put("metadataVersion", "0.2");
+        description.put("resourceType", "dataset");
+        description.put("application", "cv");
+        description.put("groupId", "ai.djl.basicdataset");
+        description.put("artifactId", "fashmnist");
+        description.put("name", "fashmnist");
+        description.put("artifacts", List.of(artifact));
+        String metadata = JsonUtils.GSON_PRETTY.toJson(description) + "\n";
         Files.write(artifactFolder.resolve("metadata.json"), metadata.getBytes(StandardCharsets.UTF_8));
         FashionMnist dataset =
                 FashionMnist.builder()

@@ -1,5 +1,6 @@
 package org.suncet.examples.recipe;
 
+import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.metric.Metrics;
 import ai.djl.ndarray.NDArray;
@@ -155,7 +156,9 @@ public final class ContrastivePretraining implements AutoCloseable {
         Shape imageShape = data.images().getShape().slice(1);
         network = network(config.depth(), config.width(), Math.toIntExact(imageShape.get(0)));
         long updatesDone = restore == null ? 0 : restore.applyAsLong(network);
-        model = Model.newInstance("pretrain");
+        // the model and its trainer live where the data does (the CLI's --device)
+        Device device = data.images().getDevice();
+        model = Model.newInstance("pretrain", device);
         model.setBlock(network);
         SuNCEtPretrainingLoss objective =
                 SuNCEtPretrainingLoss.builder()
@@ -193,6 +196,7 @@ public final class ContrastivePretraining implements AutoCloseable {
         trainer =
                 model.newTrainer(
                         new DefaultTrainingConfig(objective)
+                                .optDevices(new Device[] {device})
                                 .optOptimizer(optimizer)
                                 .addTrainingListeners(listeners.toArray(new TrainingListener[0])));
         if (!listeners.isEmpty()) {

@@ -1,5 +1,6 @@
 package org.suncet.examples.recipe;
 
+import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.metric.Metrics;
 import ai.djl.ndarray.NDArray;
@@ -141,7 +142,9 @@ public final class DistillationTraining implements AutoCloseable {
         // the step's default loss, named here so that the trainer's evaluators report it
         DistillationLoss distillation = DistillationLoss.builder().optCheckValues(false).build();
         step = DistillationStep.builder().setTeacher(teacher).optLoss(distillation).build();
-        model = Model.newInstance("student");
+        // the model and its trainer live where the data does (the CLI's --device)
+        Device device = unlabeled.images().getDevice();
+        model = Model.newInstance("student", device);
         model.setBlock(student);
         model.getNDManager().getEngine().setRandomSeed(Math.toIntExact(seed & 0x7fffffff));
         // the step computes the loss; the trainer's evaluators (listeners) recompute it from the
@@ -149,6 +152,7 @@ public final class DistillationTraining implements AutoCloseable {
         trainer =
                 model.newTrainer(
                         new DefaultTrainingConfig(distillation)
+                                .optDevices(new Device[] {device})
                                 .optOptimizer(optimizer)
                                 .addTrainingListeners(listeners.toArray(new TrainingListener[0])));
         if (!listeners.isEmpty()) {

@@ -1,5 +1,6 @@
 package org.suncet.examples.recipe;
 
+import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.metric.Metrics;
 import ai.djl.ndarray.NDArray;
@@ -175,12 +176,15 @@ public final class SupervisedTraining implements AutoCloseable {
                         .optParameters(classifier)
                         .optBeginNumUpdate(Math.toIntExact(updatesDone))
                         .build();
-        model = Model.newInstance("supervised");
+        // the model and its trainer live where the data does (the CLI's --device)
+        Device device = labeled.images().getDevice();
+        model = Model.newInstance("supervised", device);
         model.setBlock(classifier);
         model.getNDManager().getEngine().setRandomSeed(Math.toIntExact(seed & 0x7fffffff));
         trainer =
                 model.newTrainer(
                         new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                                .optDevices(new Device[] {device})
                                 .optOptimizer(optimizer)
                                 .addTrainingListeners(listeners.toArray(new TrainingListener[0])));
         if (!listeners.isEmpty()) {

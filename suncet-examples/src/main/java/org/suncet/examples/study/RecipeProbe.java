@@ -17,6 +17,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.suncet.augment.SimClrAugmentation;
+import org.suncet.examples.cli.DeviceOption;
+import org.suncet.examples.cli.Options;
+import picocli.CommandLine.Model.CommandSpec;
 import org.suncet.examples.data.DebianFashionMnist;
 import org.suncet.examples.data.HeldOutSplit;
 import org.suncet.examples.data.ImageData;
@@ -87,6 +90,21 @@ public final class RecipeProbe {
     private RecipeProbe() {}
 
     /**
+     * The subcommand's arguments for picocli: {@code KEY=VALUE} settings as positional parameters,
+     * and {@code --device}.
+     *
+     * @return a fresh specification
+     */
+    public static CommandSpec command() {
+        Map<String, String> defaults = new LinkedHashMap<>();
+        defaults.put("device", DeviceOption.DEFAULT);
+        return Options.withPositionals(
+                Options.command("suncet probe [KEY=VALUE...] [--device cpu|gpu[:N]]",
+                        "One recipe setting for quick experiments; KEY is one of " + KEYS + ".", defaults, java.util.Set.of()),
+                "KEY=VALUE", "a setting of the probe");
+    }
+
+    /**
      * Runs one probe.
      *
      * @param args {@code KEY=VALUE} settings
@@ -94,8 +112,14 @@ public final class RecipeProbe {
      * @throws Exception if the data cannot be read or a file cannot be written
      */
     public static int run(String[] args) throws Exception {
+        Options options = Options.parse(command(), args);
+        if (options.helpRequested()) {
+            System.out.print(options.help());
+            return 0;
+        }
+        ai.djl.Device device = options.device();
         Map<String, String> set = new LinkedHashMap<>();
-        for (String arg : args) {
+        for (String arg : options.positionals()) {
             int eq = arg.indexOf('=');
             if (eq < 1 || !KEYS.contains(arg.substring(0, eq))) {
                 throw new IllegalArgumentException("expected KEY=VALUE with KEY one of " + KEYS + ", got '" + arg + "'");
@@ -115,7 +139,7 @@ public final class RecipeProbe {
         List<FineTuning> fineTunings =
                 Arrays.stream(get(set, "FTS", "0.4:2000:crop0.08:0").split(",")).map(FineTuning::parse).toList();
         Path cacheFolder = Paths.get(get(set, "CACHE", "runs/probe-cache"));
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             manager.getEngine().setRandomSeed(Math.toIntExact(seed & 0x7fffffff));
             if (set.containsKey("THREADS")) {
                 JniUtils.setNumThreads(Integer.parseInt(set.get("THREADS")));

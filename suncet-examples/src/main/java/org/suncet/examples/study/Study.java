@@ -1,5 +1,6 @@
 package org.suncet.examples.study;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.training.dataset.Dataset;
@@ -14,6 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import org.suncet.examples.cli.DeviceOption;
+import org.suncet.examples.cli.Options;
+import picocli.CommandLine.Model.CommandSpec;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,8 +76,9 @@ public final class Study {
     private static final long DATA_SEED = 2020;
 
     private static final String USAGE =
-            "usage: suncet study [--quick] [--seeds 0,1,2] [--budgets 1,2,4] [--fractions 0.01,0.1]"
-                    + " [--train-images N] [--data FOLDER] [--out FOLDER] [--report FILE] [--work FOLDER] [--resume]";
+            "suncet study [--quick] [--seeds 0,1,2] [--budgets 1,2,4] [--fractions 0.01,0.1]"
+                    + " [--train-images N] [--data FOLDER] [--out FOLDER] [--report FILE] [--work FOLDER] [--resume]"
+                    + " [--device cpu|gpu[:N]]";
 
     private final StudyConfig config;
     private final Path dataFolder;
@@ -82,6 +87,7 @@ public final class Study {
     private final Path work;
     private final boolean resume;
     private final PrintStream console;
+    private final Device device;
     private final List<StudyRecord> records = new ArrayList<>();
     private MetricsCsv csv;
     private long csvRows;
@@ -102,6 +108,24 @@ public final class Study {
      */
     public Study(
             StudyConfig config, Path dataFolder, Path out, Path report, Path work, boolean resume, PrintStream console) {
+        this(config, dataFolder, out, report, work, resume, console, null);
+    }
+
+    /**
+     * Makes a study that computes on {@code device}.
+     *
+     * @param config what to run
+     * @param dataFolder the Fashion-MNIST folder
+     * @param out the folder of results.csv and the figures
+     * @param report the Markdown report to write
+     * @param work the folder for teacher weights
+     * @param resume whether to keep the cells an earlier run finished
+     * @param console where progress goes
+     * @param device where the data and networks live; null for the engine's default device
+     */
+    public Study(StudyConfig config, Path dataFolder, Path out, Path report, Path work, boolean resume, PrintStream console,
+            Device device) {
+        this.device = device;
         this.config = config;
         this.dataFolder = dataFolder;
         this.out = out;
@@ -112,6 +136,27 @@ public final class Study {
     }
 
     /**
+     * The subcommand's options for picocli ({@link Options#command}); an option left empty takes the
+     * value of the full study, or of {@code --quick}.
+     *
+     * @return a fresh specification
+     */
+    public static CommandSpec command() {
+        Map<String, String> defaults = new LinkedHashMap<>();
+        for (String key : List.of("seeds", "budgets", "fractions", "train-images")) {
+            defaults.put(key, "");
+        }
+        defaults.put("data", DebianFashionMnist.DEFAULT_FOLDER.toString());
+        defaults.put("out", "docs/study");
+        defaults.put("report", "docs/study.md");
+        defaults.put("work", "runs/study-work");
+        defaults.put("device", DeviceOption.DEFAULT);
+        return Options.command(USAGE, "The label-fraction by budget study: SimCLR, SimCLR + SuNCEt and supervised"
+                + " baselines per seed, then the report and figures. --seeds, --budgets, --fractions and --train-images"
+                + " default to the full study's (or --quick's) values.", defaults, java.util.Set.of("quick", "resume"));
+    }
+
+    /**
      * Runs {@code suncet study}.
      *
      * @param args the options
@@ -119,20 +164,18 @@ public final class Study {
      * @throws Exception if the data cannot be read or a file cannot be written
      */
     public static int run(String[] args) throws Exception {
+        Options parsed = Options.parse(command(), args);
+        if (parsed.helpRequested()) {
+            System.out.print(parsed.help());
+            return 0;
+        }
+        Device device = parsed.device();
+        boolean quick = parsed.on("quick");
+        boolean resume = parsed.on("resume");
         Map<String, String> options = new LinkedHashMap<>();
-        boolean quick = false;
-        boolean resume = false;
-        for (int i = 0; i < args.length; i++) {
-            String key = args[i];
-            if (key.equals("--quick")) {
-                quick = true;
-            } else if (key.equals("--resume")) {
-                resume = true;
-            } else if (List.of("--seeds", "--budgets", "--fractions", "--train-images", "--data", "--out",
-                            "--report", "--work").contains(key) && i + 1 < args.length) {
-                options.put(key, args[++i]);
-            } else {
-                throw new IllegalArgumentException("unknown or incomplete option '" + key + "'; " + USAGE);
+        for (String key : List.of("seeds", "budgets", "fractions", "train-images", "data", "out", "report", "work")) {
+            if (parsed.has(key)) {
+                options.put("--" + key, parsed.text(key));
             }
         }
         StudyConfig base = quick ? StudyConfig.quick() : StudyConfig.full();
@@ -153,7 +196,7 @@ public final class Study {
         Path out = Paths.get(options.getOrDefault("--out", "docs/study"));
         Path report = Paths.get(options.getOrDefault("--report", "docs/study.md"));
         Path work = Paths.get(options.getOrDefault("--work", "runs/study-work"));
-        new Study(config, data, out, report, work, resume, System.out).execute(quick);
+        new Study(config, data, out, report, work, resume, System.out, device).execute(quick);
         return 0;
     }
 
@@ -204,7 +247,7 @@ public final class Study {
             csv = MetricsCsv.create(csvFile, columns);
         }
         long started = System.nanoTime();
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = device == null ? NDManager.newBaseManager() : NDManager.newBaseManager(device)) {
             loadData(manager);
             console.printf(
                     Locale.ROOT,

@@ -1,5 +1,6 @@
 package org.suncet.examples.run;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -101,6 +102,46 @@ class LinePlotTest {
     }
 
     @Test
+    void theSameInputGivesTheSamePngBytes(@TempDir Path folder) throws IOException {
+        for (String name : new String[] {"first.png", "second.png"}) {
+            LinePlot.builder()
+                    .setTitle("accuracy")
+                    .optAxisLabels("epoch", "top-1 (%)")
+                    .addSeries("SimCLR", epochs(5), new double[] {50, 61, 66, Double.NaN, 70})
+                    .addSeries("supervised", new double[] {3}, new double[] {64})
+                    .build()
+                    .write(folder.resolve(name));
+        }
+        assertArrayEquals(Files.readAllBytes(folder.resolve("first.png")), Files.readAllBytes(folder.resolve("second.png")));
+    }
+
+    @Test
+    void drawsOnLogScales(@TempDir Path folder) throws IOException {
+        double[] rows = {1e4, 1e5, 1e6, 1e7};
+        Path file = folder.resolve("log.png");
+        LinePlot.builder()
+                .setTitle("loss against compute")
+                .optAxisLabels("rows forwarded", "loss")
+                .optLogX()
+                .optLogY()
+                .addSeries("SimCLR", rows, new double[] {8, 2, 0.5, 0.1})
+                .build()
+                .write(file);
+        BufferedImage image = ImageIO.read(file.toFile());
+        assertEquals(800, image.getWidth());
+        assertTrue(countColour(image, 0x1f77b4) > 200, "the series is drawn in blue");
+    }
+
+    @Test
+    void suffixedTickLabels() {
+        assertEquals("2.4M", LinePlot.suffixed(2.4e6));
+        assertEquals("15k", LinePlot.suffixed(15_000));
+        assertEquals("-500k", LinePlot.suffixed(-5e5));
+        assertEquals("0", LinePlot.suffixed(0));
+        assertEquals("1.235G", LinePlot.suffixed(1_234_567_890));
+    }
+
+    @Test
     void badInputIsNamed() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> LinePlot.builder().optSize(50, 400))
                 .getMessage().contains("width must be in [200, 10000], got 50"));
@@ -118,5 +159,25 @@ class LinePlotTest {
                         IllegalArgumentException.class,
                         () -> LinePlot.builder().addSeries("a", new double[1], new double[1]).build())
                 .getMessage().contains("title"));
+        assertTrue(assertThrows(
+                        IllegalArgumentException.class,
+                        () -> LinePlot.builder().addSeries("loss", new double[] {1, Double.NaN}, new double[2]))
+                .getMessage().contains("series 'loss' needs finite x values, got x[1] = NaN"));
+        assertTrue(assertThrows(
+                        IllegalArgumentException.class,
+                        () -> LinePlot.builder().addSeries("loss", new double[0], new double[0]))
+                .getMessage().contains("at least one, got x 0, y 0"));
+        assertTrue(assertThrows(
+                        IllegalArgumentException.class,
+                        () -> LinePlot.builder().addSeries("a", epochs(1), epochs(1)).addSeries("a", epochs(1), epochs(1)))
+                .getMessage().contains("series name 'a' is used twice"));
+        assertTrue(assertThrows(
+                        IllegalArgumentException.class,
+                        () -> LinePlot.builder().setTitle("t").optLogY().addSeries("a", epochs(2), new double[] {1, 0}).build())
+                .getMessage().contains("a log y axis needs positive values, got y[1] = 0.0 in series 'a'"));
+        assertTrue(assertThrows(
+                        IllegalArgumentException.class,
+                        () -> LinePlot.builder().setTitle("t").optLogX().addSeries("a", new double[] {-1}, epochs(1)).build())
+                .getMessage().contains("a log x axis needs positive values, got x[0] = -1.0 in series 'a'"));
     }
 }
