@@ -41,7 +41,7 @@ public final class Distill {
     /** The usage line. */
     public static final String USAGE =
             "suncet distill --teacher FINETUNE_RUN_FOLDER [--depth D] [--width W] [--seed S] [--batch N] [--epochs E]"
-                    + " [--lr BASE] --out RUN_FOLDER [--resume | --overwrite] [--device cpu|gpu[:N]]";
+                    + " [--lr BASE] --out RUN_FOLDER [--resume | --overwrite] [--skip-unreadable] [--device cpu|gpu[:N]]";
 
     private static final String HELP =
             "data and test images are those of the teacher's pre-training run; for an image folder pre-trained without"
@@ -65,7 +65,7 @@ public final class Distill {
         defaults.put("lr", "0.075");
         defaults.put("out", "");
         defaults.put("device", DeviceOption.DEFAULT);
-        return Options.command(USAGE, HELP, defaults, Set.of("resume", "overwrite"));
+        return Options.command(USAGE, HELP, defaults, Set.of("resume", "overwrite", TrainingData.SKIP_UNREADABLE));
     }
 
     /**
@@ -90,6 +90,7 @@ public final class Distill {
         configuration.put("command", "distill");
         configuration.put("teacher", Path.of(options.text("teacher")).toAbsolutePath().normalize().toString());
         TrainingRun.copyData(teacherRun, configuration);
+        TrainingRun.skipUnreadable(options, configuration);
         configuration.put("student-depth",
                 options.has("depth") ? Integer.toString(options.integer("depth", 18)) : teacherRun.get("depth"));
         configuration.put("student-width",
@@ -108,6 +109,7 @@ public final class Distill {
             Map<String, String> dataConfiguration = new LinkedHashMap<>(configuration);
             dataConfiguration.put("seed", TrainingRun.origin(teacherRun).get("seed"));
             TrainingData data = TrainingData.load(dataConfiguration, manager);
+            TrainingRun.reportUnreadable(configuration, data);
             int channels = Math.toIntExact(data.train().images().getShape().get(1));
             int classes = data.train().numClasses();
             Block teacher = Networks.of(teacherRun, channels, classes);

@@ -44,7 +44,7 @@ import org.suncet.train.SoftNearestNeighbour;
 public final class Evaluate {
 
     /** The usage line. */
-    public static final String USAGE = "suncet evaluate --from RUN_FOLDER [--device cpu|gpu[:N]]";
+    public static final String USAGE = "suncet evaluate --from RUN_FOLDER [--skip-unreadable] [--device cpu|gpu[:N]]";
 
     private static final String HELP =
             "test images are those of the run's pre-training run; for an image folder pre-trained without"
@@ -61,7 +61,7 @@ public final class Evaluate {
         Map<String, String> defaults = new LinkedHashMap<>();
         defaults.put("from", "");
         defaults.put("device", DeviceOption.DEFAULT);
-        return Options.command(USAGE, HELP, defaults, Set.of());
+        return Options.command(USAGE, HELP, defaults, Set.of(TrainingData.SKIP_UNREADABLE));
     }
 
     /**
@@ -88,7 +88,9 @@ public final class Evaluate {
             Map<String, String> dataConfiguration = new LinkedHashMap<>(configuration);
             // the labeled split, hold-out and subsets are the pre-training run's, drawn with its seed
             dataConfiguration.put("seed", TrainingRun.origin(configuration).get("seed"));
+            TrainingRun.skipUnreadable(options, dataConfiguration);
             TrainingData data = TrainingData.load(dataConfiguration, manager);
+            TrainingRun.reportUnreadable(dataConfiguration, data);
             int channels = Math.toIntExact(data.train().images().getShape().get(1));
             int classes = data.train().numClasses();
             Path run = Path.of(options.text("from"));

@@ -44,7 +44,7 @@ public final class Finetune {
     /** The usage line. */
     public static final String USAGE =
             "suncet finetune --from PRETRAIN_RUN_FOLDER [--head-layers k] [--linear-probe] [--seed S] [--batch B]"
-                    + " [--epochs E] [--lr BASE] --out RUN_FOLDER [--resume | --overwrite] [--device cpu|gpu[:N]]";
+                    + " [--epochs E] [--lr BASE] --out RUN_FOLDER [--resume | --overwrite] [--skip-unreadable] [--device cpu|gpu[:N]]";
 
     private static final String HELP =
             "data, labeled split and test images are the pre-training run's; for an image folder pre-trained without"
@@ -67,7 +67,7 @@ public final class Finetune {
         defaults.put("lr", "0.05");
         defaults.put("out", "");
         defaults.put("device", DeviceOption.DEFAULT);
-        return Options.command(USAGE, HELP, defaults, Set.of("linear-probe", "resume", "overwrite"));
+        return Options.command(USAGE, HELP, defaults, Set.of("linear-probe", "resume", "overwrite", TrainingData.SKIP_UNREADABLE));
     }
 
     /**
@@ -96,6 +96,7 @@ public final class Finetune {
         configuration.put("command", "finetune");
         configuration.put("from", Path.of(options.text("from")).toAbsolutePath().normalize().toString());
         TrainingRun.copyData(pretrain, configuration);
+        TrainingRun.skipUnreadable(options, configuration);
         configuration.put("depth", pretrain.get("depth"));
         configuration.put("width", pretrain.get("width"));
         configuration.put("seed", options.has("seed") ? Long.toString(options.longValue("seed")) : pretrain.get("seed"));
@@ -110,6 +111,7 @@ public final class Finetune {
             Map<String, String> dataConfiguration = new LinkedHashMap<>(configuration);
             dataConfiguration.put("seed", pretrain.get("seed"));
             TrainingData data = TrainingData.load(dataConfiguration, manager);
+            TrainingRun.reportUnreadable(configuration, data);
             ImageData labeled = data.labeled(manager);
             int channels = Math.toIntExact(data.train().images().getShape().get(1));
             ContrastiveModel network =

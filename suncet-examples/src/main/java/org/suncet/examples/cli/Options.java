@@ -45,7 +45,8 @@ public final class Options {
             Map.entry("train-images", "use this many training images (0: all)"),
             Map.entry("test-images", "use this many test images (0: all)"),
             Map.entry("image-size", "side of the square images an image folder is resized to"),
-            Map.entry("from", "the run folder to start from"));
+            Map.entry("from", "the run folder to start from"),
+            Map.entry("skip-unreadable", TrainingData.SKIP_UNREADABLE_HELP));
 
     private final String usage;
     private final List<String> positionals;

@@ -50,7 +50,7 @@ public final class Pretrain {
                     + " [--label-fraction F] [--seed S] [--depth D] [--width W] [--batch N] [--epochs E]"
                     + " [--temperature T] [--suncet-temperature T] [--lr BASE] [--classes-per-step C]"
                     + " [--images-per-class K] [--train-images N] [--test-images N] [--image-size S]"
-                    + " --out RUN_FOLDER [--resume | --overwrite] [--device cpu|gpu[:N]]";
+                    + " [--skip-unreadable] --out RUN_FOLDER [--resume | --overwrite] [--device cpu|gpu[:N]]";
 
     /**
      * The columns of {@code metrics.csv}, one row per epoch, each term a mean over the epoch's steps
@@ -102,7 +102,7 @@ public final class Pretrain {
         defaults.put("out", "");
         defaults.put("device", DeviceOption.DEFAULT);
         return Options.command(USAGE, "SimCLR or SimCLR + SuNCEt pre-training into a run folder, resumable.\n"
-                + TrainingData.HELP.stripTrailing(), defaults, Set.of("resume", "overwrite"));
+                + TrainingData.HELP.stripTrailing(), defaults, Set.of("resume", "overwrite", TrainingData.SKIP_UNREADABLE));
     }
 
     /**
@@ -138,8 +138,10 @@ public final class Pretrain {
         configuration.remove("device"); // where a run computes is not part of what it computes
         configuration.put("command", "pretrain");
         configuration.put("test-set", TrainingData.testSet(configuration));
+        TrainingRun.skipUnreadable(options, configuration);
         try (NDManager manager = NDManager.newBaseManager(device)) {
             TrainingData data = TrainingData.load(configuration, manager);
+            TrainingRun.reportUnreadable(configuration, data);
             if (config.suncet() && config.classesPerStep() > data.train().numClasses()) {
                 throw new IllegalArgumentException(
                         "--classes-per-step " + config.classesPerStep() + " is larger than the "

@@ -51,8 +51,23 @@ import org.suncet.train.LabelSplit;
  * @param test the test images
  * @param split the labeled subset of {@code train}
  * @param heldOut whether {@code test} is held out from training (false: it is {@code train})
+ * @param unreadable the image files skipped as unreadable ({@code skip-unreadable}), training
+ *     folder first; empty when none was or the data is not an image folder
  */
-public record TrainingData(ImageData train, ImageData test, LabelSplit split, boolean heldOut) {
+public record TrainingData(ImageData train, ImageData test, LabelSplit split, boolean heldOut, List<Path> unreadable) {
+
+    /**
+     * The configuration key {@code --skip-unreadable} sets to {@code true}; absent when not given,
+     * so that runs made before it resume unchanged.
+     */
+    public static final String SKIP_UNREADABLE = "skip-unreadable";
+
+    /** The configuration key recording how many unreadable images a {@link #SKIP_UNREADABLE} run skipped. */
+    public static final String UNREADABLE_IMAGES = "unreadable-images";
+
+    /** What the usage help says of {@code --skip-unreadable}. */
+    public static final String SKIP_UNREADABLE_HELP =
+            "skip image files that cannot be decoded (counted, printed and recorded as unreadable-images)";
 
     /** The data sets the {@code --data} flag accepts. */
     public static final String DATA_SETS = "fashion-mnist | image-folder PATH | cifar10";
@@ -157,6 +172,7 @@ public record TrainingData(ImageData train, ImageData test, LabelSplit split, bo
         ImageData train;
         ImageData test;
         boolean heldOut = true;
+        List<Path> unreadable = new ArrayList<>();
         switch (data) {
             case "fashion-mnist":
                 Path folder = Paths.get(configuration.get("data-dir"));
@@ -176,10 +192,14 @@ public record TrainingData(ImageData train, ImageData test, LabelSplit split, bo
             case "image-folder":
                 Path root = Paths.get(configuration.get("image-folder"));
                 int side = Integer.parseInt(configuration.get("image-size"));
-                train = ImageData.imageFolder(root, side, manager);
+                List<Path> trainSkipped = "true".equals(configuration.get(SKIP_UNREADABLE)) ? unreadable : null;
+                train = ImageData.imageFolder(root, side, null, trainSkipped, manager);
+                requireEveryClass(train, root, ImageData.imageFolderClasses(root));
                 if (given(configuration, "test-folder")) {
-                    test = ImageData.imageFolder(
-                            Paths.get(configuration.get("test-folder")), side, ImageData.imageFolderClasses(root), manager);
+                    Path testRoot = Paths.get(configuration.get("test-folder"));
+                    List<String> classes = ImageData.imageFolderClasses(root);
+                    test = ImageData.imageFolder(testRoot, side, classes, trainSkipped, manager);
+                    noteEmptyClasses(test, testRoot, classes);
                 } else if (given(configuration, "holdout-fraction")) {
                     ImageData all = train;
                     long[][] parts = holdOut(all, Double.parseDouble(configuration.get("holdout-fraction")), seed + 2,
@@ -210,7 +230,46 @@ public record TrainingData(ImageData train, ImageData test, LabelSplit split, bo
         test = subset(test, Integer.parseInt(configuration.get("test-images")), seed + 1, manager, "--test-images");
         float fraction = Float.parseFloat(configuration.get("label-fraction"));
         LabelSplit split = LabelSplit.balanced(train.labels(), fraction, seed);
-        return new TrainingData(train, test, split, heldOut);
+        return new TrainingData(train, test, split, heldOut, List.copyOf(unreadable));
+    }
+
+    /**
+     * Refuses a training folder with a class that has no (readable) image: the class-balanced
+     * sampler draws images of every class, and the labeled split takes some of each.
+     */
+    private static void requireEveryClass(ImageData data, Path root, List<String> classes) {
+        long[] counts = new long[data.numClasses()];
+        for (long label : data.labels()) {
+            counts[Math.toIntExact(label)]++;
+        }
+        List<String> empty = new ArrayList<>();
+        for (int c = 0; c < counts.length; c++) {
+            if (counts[c] == 0) {
+                empty.add(classes.get(c));
+            }
+        }
+        if (!empty.isEmpty()) {
+            throw new IllegalArgumentException("image folder " + root + " has class sub-folders without a readable image "
+                    + empty + "; the class-balanced sampler needs images of every class: add images or remove them");
+        }
+    }
+
+    /** Prints a one-line note naming the classes a test folder has no image of. */
+    private static void noteEmptyClasses(ImageData data, Path root, List<String> classes) {
+        boolean[] seen = new boolean[data.numClasses()];
+        for (long label : data.labels()) {
+            seen[Math.toIntExact(label)] = true;
+        }
+        List<String> empty = new ArrayList<>();
+        for (int c = 0; c < seen.length; c++) {
+            if (!seen[c]) {
+                empty.add(classes.get(c));
+            }
+        }
+        if (!empty.isEmpty()) {
+            System.out.println("note: test folder " + root + " has no image of the classes " + empty
+                    + "; accuracy is measured on the other classes");
+        }
     }
 
     /** Fashion-MNIST's class names in label order (Xiao et al. 2017, arXiv 1708.07747, Table 1). */

@@ -4,6 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,9 +68,53 @@ final class TrainingRun {
         }
         RunFolder.Mode mode =
                 options.on("resume") ? RunFolder.Mode.RESUME : options.on("overwrite") ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.FRESH;
-        RunFolder folder = RunFolder.open(Path.of(options.text("out")), mode, configuration, Map.of("run", seed));
+        Path out = Path.of(options.text("out"));
+        RunFolder folder;
+        try {
+            folder = RunFolder.open(out, mode, configuration, Map.of("run", seed));
+        } catch (FileSystemException e) {
+            throw new IllegalArgumentException("cannot write run folder " + out + ": " + reason(e), e);
+        }
         folder.versionChanges().forEach(change -> System.out.println("note: version changed since the run began: " + change));
         return new TrainingRun(folder, columns, seed);
+    }
+
+    /**
+     * What went wrong with a file operation, in a few words, naming the path it failed on when that
+     * is not the run folder itself.
+     */
+    static String reason(FileSystemException e) {
+        String what = e.getReason() != null ? e.getReason()
+                : e instanceof AccessDeniedException ? "permission denied"
+                : e instanceof FileAlreadyExistsException ? "a file is in the way"
+                : e instanceof NotDirectoryException ? "not a folder"
+                : e instanceof NoSuchFileException ? "no such file or folder"
+                : e.getClass().getSimpleName();
+        return e.getFile() == null ? what : what + " (" + e.getFile() + ")";
+    }
+
+    /**
+     * Records {@code --skip-unreadable} in a run's configuration: {@link TrainingData#SKIP_UNREADABLE}
+     * {@code true} when given here or by the run this one is built on (already in {@code
+     * configuration}), absent otherwise, as in runs made before the flag.
+     */
+    static void skipUnreadable(Options options, Map<String, String> configuration) {
+        if (options.on(TrainingData.SKIP_UNREADABLE)) {
+            configuration.put(TrainingData.SKIP_UNREADABLE, "true");
+        }
+    }
+
+    /**
+     * Prints {@code skipped N unreadable images: first FILE} when images were skipped, and records
+     * the count under {@link TrainingData#UNREADABLE_IMAGES} in a run that skips them.
+     */
+    static void reportUnreadable(Map<String, String> configuration, TrainingData data) {
+        if (!data.unreadable().isEmpty()) {
+            System.out.println("skipped " + data.unreadable().size() + " unreadable images: first " + data.unreadable().get(0));
+        }
+        if ("true".equals(configuration.get(TrainingData.SKIP_UNREADABLE))) {
+            configuration.put(TrainingData.UNREADABLE_IMAGES, Integer.toString(data.unreadable().size()));
+        }
     }
 
     /**
@@ -204,6 +253,9 @@ final class TrainingRun {
             configuration.put(key, from.getOrDefault(key, ""));
         }
         configuration.put("test-set", TrainingData.testSet(configuration));
+        if ("true".equals(from.get(TrainingData.SKIP_UNREADABLE))) {
+            configuration.put(TrainingData.SKIP_UNREADABLE, "true");
+        }
     }
 
     /**

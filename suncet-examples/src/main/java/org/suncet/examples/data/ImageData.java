@@ -17,6 +17,8 @@ import ai.djl.repository.MRL;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
 import ai.djl.training.dataset.RandomAccessDataset;
+import ai.djl.training.dataset.Record;
+import ai.djl.translate.Pipeline;
 import ai.djl.translate.TranslateException;
 import ai.djl.util.Utils;
 import java.io.IOException;
@@ -164,13 +166,123 @@ public record ImageData(NDArray images, long[] labels, int numClasses) {
      */
     public static ImageData imageFolder(Path root, int side, List<String> classes, NDManager manager)
             throws IOException {
+        return imageFolder(root, side, classes, null, manager);
+    }
+
+    /**
+     * Loads a folder with one sub-folder per class, image by image, checking that its classes are
+     * {@code classes}. A file with an image extension that cannot be decoded (a corrupt JPEG or PNG,
+     * a text file named {@code .png}) either ends the load with a message naming it or, when {@code
+     * unreadable} is given, is skipped and added to it.
+     *
+     * @param root the folder
+     * @param side the side every image is resized to
+     * @param classes the class sub-folder names expected, in name order; null for any
+     * @param unreadable null to refuse an unreadable image; else the list the skipped files are added
+     *     to, in load order
+     * @param manager the manager that owns the images
+     * @return the images, {@code [N, 3, side, side]}
+     * @throws IllegalArgumentException if the folder is missing, holds fewer than 2 classes or no
+     *     image, its classes are not {@code classes}, or (with {@code unreadable} null) an image
+     *     cannot be read: {@code cannot read image FILE: CAUSE}
+     * @throws IOException if the folder cannot be read
+     */
+    public static ImageData imageFolder(
+            Path root, int side, List<String> classes, List<Path> unreadable, NDManager manager) throws IOException {
         PreparedFolder folder = preparedFolder(root, side);
         if (classes != null && !classes.equals(folder.classes())) {
+            List<String> missing = new ArrayList<>(classes);
+            missing.removeAll(folder.classes());
+            List<String> extra = new ArrayList<>(folder.classes());
+            extra.removeAll(classes);
             throw new IllegalArgumentException(
-                    "image folder " + root + " has the classes " + folder.classes() + ", expected the same class"
-                            + " sub-folders as the training images: " + classes);
+                    "--test-folder classes differ from the training folder's: missing " + missing + ", extra " + extra
+                            + " (test folder " + root + ")");
         }
-        return collect(folder.dataset(), manager, folder.classes().size());
+        return readImages(folder, side, unreadable, manager);
+    }
+
+    /**
+     * The image files of a prepared folder in DJL's {@code ImageFolder} order (its item {@code i} is
+     * file {@code i}): class by class, each class sub-folder walked one level deep, keeping the
+     * visible files whose extension DJL takes for an image.
+     */
+    private static List<Path> imageFiles(Path root, List<String> classes) throws IOException {
+        List<Path> files = new ArrayList<>();
+        for (String name : classes) {
+            Path folder = root.resolve(name);
+            if (!Files.isDirectory(folder)) {
+                continue;
+            }
+            try (java.util.stream.Stream<Path> walk = Files.walk(folder, 1)) {
+                walk.filter(ImageData::isImage).forEach(path -> files.add(path.toAbsolutePath()));
+            }
+        }
+        return files;
+    }
+
+    private static boolean isImage(Path path) {
+        java.io.File file = path.toFile();
+        String name = file.getName();
+        int dot = name.lastIndexOf('.');
+        return file.isFile() && !file.isHidden() && !name.startsWith(".") && dot >= 0
+                && IMAGE_EXTENSIONS.contains(name.substring(dot).toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /** The extensions DJL's {@code AbstractImageFolder} takes for images. */
+    private static final java.util.Set<String> IMAGE_EXTENSIONS =
+            java.util.Set.of(".jpg", ".jpeg", ".png", ".bmp", ".wbmp", ".gif");
+
+    private static ImageData readImages(PreparedFolder folder, int side, List<Path> unreadable, NDManager manager)
+            throws IOException {
+        List<Path> files = imageFiles(folder.root(), folder.classes());
+        if (files.size() != folder.dataset().size()) {
+            throw new IllegalStateException("listed " + files.size() + " images under " + folder.root() + ", DJL "
+                    + folder.dataset().size());
+        }
+        Pipeline transforms = new Pipeline(new Resize(side, side), new ToTensor());
+        List<NDArray> images = new ArrayList<>();
+        List<Long> labels = new ArrayList<>();
+        try (NDManager loading = manager.newSubManager()) {
+            for (int i = 0; i < files.size(); i++) {
+                try (NDManager one = loading.newSubManager()) {
+                    Record record;
+                    try {
+                        record = folder.dataset().get(one, i);
+                    } catch (IOException | RuntimeException e) {
+                        if (unreadable == null) {
+                            throw new IllegalArgumentException(
+                                    "cannot read image " + files.get(i) + ": " + cause(e, files.get(i)), e);
+                        }
+                        unreadable.add(files.get(i));
+                        continue;
+                    }
+                    NDArray image = transforms.transform(record.getData()).head(); // [H, W, C] -> [C, side, side]
+                    image.attach(loading);
+                    images.add(image);
+                    labels.add(record.getLabels().head().toType(DataType.INT64, false).getLong());
+                }
+            }
+            if (images.isEmpty()) {
+                throw new IllegalArgumentException("image folder " + folder.root() + " holds no readable image; "
+                        + unreadable.size() + " unreadable, the first " + unreadable.get(0));
+            }
+            NDArray all = NDArrays.stack(new NDList(images)).toType(DataType.FLOAT32, false);
+            all.attach(manager);
+            return new ImageData(all, labels.stream().mapToLong(Long::longValue).toArray(), folder.classes().size());
+        }
+    }
+
+    /** The cause of an unreadable image in a few words, without the path the message repeats. */
+    private static String cause(Exception e, Path file) {
+        String message = e.getMessage();
+        if (message == null || message.isBlank()) {
+            return e.getClass().getSimpleName();
+        }
+        if (message.contains(file.toString())) {
+            return "not an image the JDK's decoders can read (" + e.getClass().getSimpleName() + ")";
+        }
+        return message.lines().findFirst().orElse(message);
     }
 
     /**
@@ -187,7 +299,7 @@ public record ImageData(NDArray images, long[] labels, int numClasses) {
         return preparedFolder(root, 8).classes();
     }
 
-    private record PreparedFolder(ImageFolder dataset, List<String> classes) {}
+    private record PreparedFolder(Path root, ImageFolder dataset, List<String> classes) {}
 
     private static PreparedFolder preparedFolder(Path root, int side) throws IOException {
         if (!Files.isDirectory(root)) {
@@ -212,7 +324,7 @@ public record ImageData(NDArray images, long[] labels, int numClasses) {
                     "image folder " + root + " must hold at least 2 class sub-folders with images, found "
                             + classes.size() + " classes and " + dataset.size() + " images");
         }
-        return new PreparedFolder(dataset, classes);
+        return new PreparedFolder(root, dataset, classes);
     }
 
     /**

@@ -70,6 +70,8 @@ class TrainingDataCommandsTest {
     static void writeImages() throws IOException {
         images = imageFolder(shared.resolve("images"), CLASSES, 12, 1);
         testImages = imageFolder(shared.resolve("test-images"), CLASSES, 2, 2);
+        // the engine's one-time start-up warnings (no CUDA driver) go here, not into a captured error
+        ai.djl.engine.Engine.getInstance().getGpuCount();
     }
 
     private static List<String> pretrainArgs(Path out, String... more) {
@@ -201,6 +203,80 @@ class TrainingDataCommandsTest {
         failsWithOneLine(run(pretrainArgs(out, "--classes-per-step", "4")), "--classes-per-step 4", "3 classes");
         failsWithOneLine(run(pretrainArgs(out, "--label-fraction", "1.01")), "--label-fraction");
         assertFalse(Files.exists(out), "no run folder for bad input");
+    }
+
+    @Test
+    void anUnreadableImageIsNamedOrSkippedAndCounted() throws Exception {
+        Path broken = Cli.copy(images, shared.resolve("broken-images"));
+        Path corrupt = broken.resolve("square").resolve("3.png");
+        Cli.corrupt(corrupt);
+        Path text = broken.resolve("circle").resolve("notes.png");
+        Files.writeString(text, "not an image");
+        Path out = shared.resolve("broken-run");
+        List<String> pretrain = args(List.of("pretrain", "--data", "image-folder", broken.toString(), "--image-size", "16",
+                "--classes-per-step", "3", "--batch", "8", "--label-fraction", "0.5", "--width", "0.0625",
+                "--epochs", "1", "--out", out.toString()));
+        Cli.Result refused = failsWithOneLine(run(pretrain), "error: cannot read image ", "notes.png");
+        assertFalse(refused.err().contains("Exception:"), refused.both());
+        assertFalse(Files.exists(out), "no run folder for bad input");
+
+        Cli.Result skipped = ok(run(args(pretrain, "--skip-unreadable")));
+        assertTrue(skipped.out().contains("skipped 2 unreadable images: first " + text.toAbsolutePath()), skipped.both());
+        Map<String, String> configuration = Cli.configuration(out);
+        assertEquals("true", configuration.get("skip-unreadable"));
+        assertEquals("2", configuration.get("unreadable-images"));
+        ok(run(args(pretrain, "--skip-unreadable", "--resume")));
+        failsWithOneLine(run(args(pretrain, "--resume")), "cannot read image");
+        Cli.Result evaluated = ok(run("evaluate", "--from", out.toString()));
+        assertTrue(evaluated.out().contains("skipped 2 unreadable images"), evaluated.both());
+
+        Path brokenTest = Cli.copy(testImages, shared.resolve("broken-test-images"));
+        Cli.corrupt(brokenTest.resolve("stripe").resolve("1.png"));
+        failsWithOneLine(run(pretrainArgs(shared.resolve("broken-test-run"), "--test-folder", brokenTest.toString())),
+                "cannot read image " + brokenTest.resolve("stripe").resolve("1.png").toAbsolutePath());
+    }
+
+    @Test
+    void testFolderClassesThatDifferAreNamed() throws Exception {
+        Path other = imageFolder(shared.resolve("other-classes"), List.of("circle", "square", "triangle"), 1, 4);
+        failsWithOneLine(run(pretrainArgs(shared.resolve("other-classes-run"), "--test-folder", other.toString())),
+                "error: --test-folder classes differ from the training folder's: missing [stripe], extra [triangle]");
+    }
+
+    @Test
+    void anEmptyClassSubFolderIsNamed() throws Exception {
+        Path withEmpty = Cli.copy(images, shared.resolve("with-empty"));
+        Files.createDirectories(withEmpty.resolve("hexagon"));
+        Path out = shared.resolve("with-empty-run");
+        failsWithOneLine(run(List.of("pretrain", "--data", "image-folder", withEmpty.toString(), "--image-size", "16",
+                "--batch", "8", "--epochs", "1", "--out", out.toString())), "[hexagon]", withEmpty.toString());
+        assertFalse(Files.exists(out));
+
+        Path testWithEmpty = imageFolder(shared.resolve("test-with-empty"), List.of("circle", "square"), 1, 5);
+        Files.createDirectories(testWithEmpty.resolve("stripe"));
+        Cli.Result noted = ok(run(pretrainArgs(shared.resolve("test-with-empty-run"), "--test-folder", testWithEmpty.toString())));
+        assertTrue(noted.out().contains("note: test folder " + testWithEmpty + " has no image of the classes [stripe]"),
+                noted.both());
+    }
+
+    @Test
+    void anUnwritableRunFolderIsNamedBeforeTraining() throws Exception {
+        Path file = Files.writeString(shared.resolve("a-file"), "x");
+        Path under = file.resolve("run");
+        Cli.Result result = failsWithOneLine(run(pretrainArgs(under)), "error: cannot write run folder " + under + ": ");
+        assertFalse(result.out().contains("epoch"), result.both());
+    }
+
+    @Test
+    void aReadOnlyRunFolderIsNamedBeforeTraining() throws Exception {
+        Path readOnly = Files.createDirectories(shared.resolve("read-only"));
+        assertTrue(readOnly.toFile().setWritable(false, false));
+        try {
+            Assumptions.assumeFalse(Files.isWritable(readOnly), "this user may write to read-only folders (root)");
+            failsWithOneLine(run(pretrainArgs(readOnly.resolve("run"))), "cannot write run folder", "permission denied");
+        } finally {
+            readOnly.toFile().setWritable(true, false);
+        }
     }
 
     @Test
