@@ -149,6 +149,8 @@ public final class Demo {
             throw new IllegalArgumentException("--finetune-lr must be > 0, got " + finetuneRate);
         }
         Path out = Paths.get(options.get("--out"));
+        // the data first: a wrong --data must not cost the run already in --out
+        DebianFashionMnist.checkFolder(Paths.get(options.get("--data")));
         RunFolder folder =
                 RunFolder.open(out, RunFolder.Mode.OVERWRITE, options, Map.of("seed", seed));
         PrintStream console = System.out;

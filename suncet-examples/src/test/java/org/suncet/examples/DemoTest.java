@@ -82,4 +82,21 @@ class DemoTest {
         assertEquals(2, Suncet.run(new String[] {"demo", "--bogus", "1"}));
         assertEquals(2, Suncet.run(new String[] {"no-such-command"}));
     }
+
+    @Test
+    void aWrongDataFolderLeavesTheRunsInOutAndStudyResultsAsTheyWere(@TempDir Path folder) throws Exception {
+        Path run = Files.createDirectories(folder.resolve("demo"));
+        Files.writeString(run.resolve("metrics.csv"), "an earlier demo's metrics\n");
+        Path study = Files.createDirectories(folder.resolve("study"));
+        Files.writeString(study.resolve("results.csv"), "an earlier study's cells\n");
+        Path missing = folder.resolve("no-such-folder");
+        assertEquals(2, Suncet.run(new String[] {"demo", "--data", missing.toString(), "--out", run.toString()}));
+        assertEquals(2, Suncet.run(new String[] {
+            "study", "--quick", "--data", missing.toString(), "--out", study.toString(),
+            "--report", folder.resolve("study.md").toString(), "--work", folder.resolve("work").toString()
+        }));
+        assertEquals("an earlier demo's metrics\n", Files.readString(run.resolve("metrics.csv")));
+        assertEquals("an earlier study's cells\n", Files.readString(study.resolve("results.csv")));
+        assertTrue(Files.notExists(folder.resolve("study.md")) && Files.notExists(folder.resolve("work")));
+    }
 }

@@ -42,6 +42,30 @@ public final class DebianFashionMnist {
     private DebianFashionMnist() {}
 
     /**
+     * Checks that {@code folder} holds the four IDX files, before a program touches its output
+     * (so a wrong {@code --data} never costs an existing run).
+     *
+     * @param folder the folder that should hold the four {@code .gz} IDX files
+     * @return the folder, absolute and normalised
+     * @throws IllegalArgumentException naming the first missing file and how to install it
+     */
+    public static Path checkFolder(Path folder) {
+        Path absolute = folder.toAbsolutePath().normalize();
+        for (String[] file : FILES) {
+            Path path = absolute.resolve(file[1]);
+            if (!Files.isRegularFile(path)) {
+                throw new IllegalArgumentException(
+                        "Fashion-MNIST file "
+                                + path
+                                + " is missing; install Debian's package dataset-fashion-mnist"
+                                + " (apt-get install dataset-fashion-mnist) or pass the folder that"
+                                + " holds the four IDX .gz files");
+            }
+        }
+        return absolute;
+    }
+
+    /**
      * Loads one split of Fashion-MNIST.
      *
      * @param folder the folder holding the four {@code .gz} IDX files
@@ -55,18 +79,10 @@ public final class DebianFashionMnist {
     public static FashionMnist load(
             Path folder, Dataset.Usage usage, NDManager manager, Path repositoryRoot)
             throws IOException {
-        Path absolute = folder.toAbsolutePath().normalize();
+        Path absolute = checkFolder(folder);
         Map<String, Object> files = new LinkedHashMap<>();
         for (String[] file : FILES) {
             Path path = absolute.resolve(file[1]);
-            if (!Files.isRegularFile(path)) {
-                throw new IllegalArgumentException(
-                        "Fashion-MNIST file "
-                                + path
-                                + " is missing; install Debian's package dataset-fashion-mnist"
-                                + " (apt-get install dataset-fashion-mnist) or pass the folder that"
-                                + " holds the four IDX .gz files");
-            }
             Map<String, String> entry = new LinkedHashMap<>();
             entry.put("uri", path.toUri().toString());
             entry.put("name", file[0]);

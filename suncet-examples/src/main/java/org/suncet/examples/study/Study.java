@@ -230,6 +230,8 @@ public final class Study {
      * @throws IOException if a file cannot be read or written
      */
     public List<StudyRecord> execute(boolean quick) throws IOException {
+        // the data first: a wrong --data must not replace an earlier study's results.csv
+        DebianFashionMnist.checkFolder(dataFolder);
         Files.createDirectories(out);
         Files.createDirectories(work);
         Path csvFile = out.resolve("results.csv");
