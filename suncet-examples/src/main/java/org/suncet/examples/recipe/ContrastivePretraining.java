@@ -209,7 +209,7 @@ public final class ContrastivePretraining implements AutoCloseable {
                         SimClrAugmentation.cifar(side).optCropScale(config.cropScaleMin(), 1).optSeed(config.seed()).build(), 2);
         supportView =
                 MultiViewTransform.repeat(
-                        SimClrAugmentation.cifar(side).optCropScale(config.cropScaleMin(), 1).optSeed(config.seed() + 1).build(), 1);
+                        config.supportView().builder(side, config.cropScaleMin()).optSeed(config.seed() + 1).build(), 1);
         sampler =
                 config.suncet()
                         ? ClassBalancedSampler.builder()

@@ -23,6 +23,7 @@ package org.suncet.examples.recipe;
  *     with different n)
  * @param cropScaleMin the smallest area fraction of SimCLR's random resized crop, in (0, 1]
  *     (SimCLR: 0.08)
+ * @param supportView how SuNCEt's labeled support is augmented (the official code: SimCLR's view)
  */
 public record PretrainConfig(
         boolean suncet,
@@ -41,10 +42,14 @@ public record PretrainConfig(
         float width,
         long seed,
         int stepsPerEpoch,
-        double cropScaleMin) {
+        double cropScaleMin,
+        SupportView supportView) {
 
     /** Checks the values that the library's builders do not. */
     public PretrainConfig {
+        if (supportView == null) {
+            throw new IllegalArgumentException("supportView must not be null");
+        }
         positive("epochs", epochs);
         positive("unlabeledImages", unlabeledImages);
         positive("classesPerStep", classesPerStep);
@@ -136,6 +141,49 @@ public record PretrainConfig(
         this(suncet, epochs, unlabeledImages, classesPerStep, imagesPerClass, temperature,
                 supervisedTemperature, supervisedWeight, supervisedEpochs, baseLearningRate, weightDecay,
                 warmupFraction, depth, width, seed, stepsPerEpoch, 0.08);
+    }
+
+    /**
+     * The settings with the support augmented by SimCLR's view.
+     *
+     * @param suncet whether SuNCEt is added to SimCLR
+     * @param epochs pre-training epochs
+     * @param unlabeledImages images per step n
+     * @param classesPerStep C
+     * @param imagesPerClass K
+     * @param temperature NT-Xent τ
+     * @param supervisedTemperature SuNCEt τ
+     * @param supervisedWeight λ
+     * @param supervisedEpochs E_sup
+     * @param baseLearningRate LARS base rate
+     * @param weightDecay LARS weight decay
+     * @param warmupFraction the warm-up fraction
+     * @param depth ResNet depth
+     * @param width ResNet width multiplier
+     * @param seed the seed
+     * @param stepsPerEpoch steps per epoch, 0 for ⌊N / n⌋
+     * @param cropScaleMin the smallest crop area fraction
+     */
+    public PretrainConfig(
+            boolean suncet, int epochs, int unlabeledImages, int classesPerStep, int imagesPerClass,
+            float temperature, float supervisedTemperature, float supervisedWeight, int supervisedEpochs,
+            float baseLearningRate, float weightDecay, float warmupFraction, int depth, float width,
+            long seed, int stepsPerEpoch, double cropScaleMin) {
+        this(suncet, epochs, unlabeledImages, classesPerStep, imagesPerClass, temperature,
+                supervisedTemperature, supervisedWeight, supervisedEpochs, baseLearningRate, weightDecay,
+                warmupFraction, depth, width, seed, stepsPerEpoch, cropScaleMin, SupportView.SIMCLR);
+    }
+
+    /**
+     * Returns these settings with another support augmentation.
+     *
+     * @param view the support's augmentation
+     * @return the new settings
+     */
+    public PretrainConfig withSupportView(SupportView view) {
+        return new PretrainConfig(suncet, epochs, unlabeledImages, classesPerStep, imagesPerClass, temperature,
+                supervisedTemperature, supervisedWeight, supervisedEpochs, baseLearningRate, weightDecay,
+                warmupFraction, depth, width, seed, stepsPerEpoch, cropScaleMin, view);
     }
 
     private static void positive(String name, int value) {

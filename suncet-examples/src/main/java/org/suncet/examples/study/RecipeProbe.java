@@ -26,6 +26,7 @@ import org.suncet.examples.data.ImageData;
 import org.suncet.examples.recipe.ContrastivePretraining;
 import org.suncet.examples.recipe.PretrainConfig;
 import org.suncet.examples.recipe.SupervisedTraining;
+import org.suncet.examples.recipe.SupportView;
 import org.suncet.models.ContrastiveModel;
 import org.suncet.train.LabelSplit;
 
@@ -43,11 +44,13 @@ import org.suncet.train.LabelSplit;
  * SEED, the hold-out's seed), {@code WIDTH} (0.125), {@code THREADS} (DJL's default), {@code
  * PRETRAIN} (none | simclr | suncet), {@code PEPOCHS} (8), {@code SPE} (93, steps per epoch),
  * {@code N} (128 unlabeled images a step before SuNCEt's share), {@code C} (10), {@code K} (2),
- * {@code EQUAL_ROWS} (1: SuNCEt's n = N − C·K/2), {@code TAU} (0.5, NT-Xent), {@code STAU} (0.1,
+ * {@code EQUAL_ROWS} (1: SuNCEt's n = N − C·K/2), {@code SAUG} (simclr | crop-flip | none: the
+ * support's augmentation, {@link SupportView}), {@code TAU} (0.5, NT-Xent), {@code STAU} (0.1,
  * SuNCEt), {@code LAMBDA} (1), {@code ESUP} (PEPOCHS), {@code PCROP} (0.08, the smallest crop
  * area), {@code PLR} (0.075, LARS base), {@code FTS} (0.4:2000:crop0.08:0; comma-separated
  * {@code lr:steps:aug:headLayers} with aug {@code none} or {@code cropS}, S the smallest crop
- * area; headLayers {@code lin} trains a linear classifier on the frozen encoder instead), {@code KNN} (0: every how many
+ * area; headLayers {@code lin} trains a linear classifier on the frozen encoder instead; {@code none}: no
+ * fine-tuning), {@code KNN} (0: every how many
  * pre-training epochs to print the soft-kNN validation accuracy of the frozen encoder features, the
  * labeled images as memory, τ 0.1, and their mean norm; 0 only at the end), {@code CACHE} (runs/probe-cache: pre-trained weights by settings, reused when present),
  * {@code DATA} (Debian's Fashion-MNIST folder). An unknown key is an error.
@@ -56,7 +59,7 @@ public final class RecipeProbe {
 
     private static final List<String> KEYS = List.of(
             "SEED", "FRACTION", "VALSEED", "WIDTH", "THREADS", "PRETRAIN", "PEPOCHS", "SPE", "N", "C", "K",
-            "EQUAL_ROWS", "TAU", "STAU", "LAMBDA", "ESUP", "PCROP", "PLR", "FTS", "KNN", "CACHE", "DATA");
+            "EQUAL_ROWS", "SAUG", "TAU", "STAU", "LAMBDA", "ESUP", "PCROP", "PLR", "FTS", "KNN", "CACHE", "DATA");
 
     /** One fine-tuning of {@code FTS}: {@code lr:steps:aug[:headLayers]}; crop null for aug none. */
     private record FineTuning(String spec, float rate, int steps, Double cropMin, int headLayers) {
@@ -136,8 +139,10 @@ public final class RecipeProbe {
         if (!method.matches("none|simclr|suncet")) {
             throw new IllegalArgumentException("PRETRAIN must be none, simclr or suncet, got '" + method + "'");
         }
-        List<FineTuning> fineTunings =
-                Arrays.stream(get(set, "FTS", "0.4:2000:crop0.08:0").split(",")).map(FineTuning::parse).toList();
+        String fts = get(set, "FTS", "0.4:2000:crop0.08:0");
+        List<FineTuning> fineTunings = fts.equals("none")
+                ? List.of()
+                : Arrays.stream(fts.split(",")).map(FineTuning::parse).toList();
         Path cacheFolder = Paths.get(get(set, "CACHE", "runs/probe-cache"));
         try (NDManager manager = NDManager.newBaseManager(device)) {
             manager.getEngine().setRandomSeed(Math.toIntExact(seed & 0x7fffffff));
@@ -171,11 +176,13 @@ public final class RecipeProbe {
                 int stepsPerEpoch = Integer.parseInt(get(set, "SPE", "93"));
                 double crop = Double.parseDouble(get(set, "PCROP", "0.08"));
                 float rate = Float.parseFloat(get(set, "PLR", "0.075"));
+                SupportView supportView = SupportView.parse(get(set, "SAUG", "simclr"));
                 settings = String.format(
                         Locale.ROOT,
                         "pretrain=%s pe=%d spe=%d n=%d C=%d K=%d tau=%s stau=%s lambda=%s esup=%d crop=%s plr=%s frac=%s seed=%d width=%s ",
                         method, epochs, stepsPerEpoch, n, c, k, tau, supervisedTau, lambda, supervisedEpochs, crop, rate,
-                        fraction, seed, width);
+                        fraction, seed, width)
+                        + (supportView == SupportView.SIMCLR ? "" : "saug=" + supportView.cliName() + " ");
                 Path cache = cacheFolder.resolve(Integer.toHexString((settings + "valseed=" + validationSeed).hashCode()) + ".params");
                 if (Files.exists(cache)) {
                     weights = Files.readAllBytes(cache);
@@ -183,7 +190,7 @@ public final class RecipeProbe {
                 } else {
                     PretrainConfig config = new PretrainConfig(
                             suncet, epochs, n, c, k, tau, supervisedTau, lambda, supervisedEpochs, rate, 1e-6f, 0.1f,
-                            18, width, seed, stepsPerEpoch, crop);
+                            18, width, seed, stepsPerEpoch, crop, supportView);
                     try (ContrastivePretraining pretraining = new ContrastivePretraining(config, pool, split)) {
                         int knnEvery = Integer.parseInt(get(set, "KNN", "0"));
                         for (int e = 0; e < epochs; e++) {
