@@ -242,10 +242,24 @@ public final class MultiViewDataset implements Dataset {
                     "need epoch >= 0 and step in [0, " + stepsPerEpoch + "), got epoch " + epoch
                             + ", step " + step);
         }
-        long[] order = permutation(Math.toIntExact(source.size()), seed * 1_000_003L + epoch);
+        long[] order = orderOf(epoch);
         long[] out = new long[imagesPerBatch];
         System.arraycopy(order, step * imagesPerBatch, out, 0, imagesPerBatch);
         return out;
+    }
+
+    /** The order of the epoch asked for last, so that step-by-step queries draw it once. */
+    private volatile EpochOrder lastOrder;
+
+    private record EpochOrder(int epoch, long[] order) {}
+
+    private long[] orderOf(int epoch) {
+        EpochOrder last = lastOrder;
+        if (last == null || last.epoch() != epoch) {
+            last = new EpochOrder(epoch, permutation(Math.toIntExact(source.size()), seed * 1_000_003L + epoch));
+            lastOrder = last;
+        }
+        return last.order();
     }
 
     /** Fisher–Yates over {@code 0 .. size − 1} with {@code java.util.Random(seed)}. */
@@ -275,7 +289,7 @@ public final class MultiViewDataset implements Dataset {
         EpochIterator(NDManager manager, int epoch) {
             this.manager = manager;
             this.epoch = epoch;
-            this.order = permutation(Math.toIntExact(source.size()), seed * 1_000_003L + epoch);
+            this.order = orderOf(epoch);
             this.supportBatches = support == null ? null : support.batchesOfEpoch(epoch);
         }
 
