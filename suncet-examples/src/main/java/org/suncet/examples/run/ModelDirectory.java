@@ -26,6 +26,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.suncet.models.SuncetBlockFactory;
+import org.suncet.models.translate.SuncetTranslatorFactory;
 
 /**
  * The DJL model folder {@value #FOLDER} of a run folder: what DJL's {@code Criteria} loads without
@@ -33,6 +34,9 @@ import org.suncet.models.SuncetBlockFactory;
  *
  * <pre>
  *   RUN/model/serving.properties   engine=PyTorch, option.modelName=suncet, blockFactory=org.suncet.models.SuncetBlockFactory,
+ *                                  translatorFactory=org.suncet.models.translate.SuncetTranslatorFactory (read by
+ *                                  DJL Serving; DJL's Criteria picks its translator before reading this file, so
+ *                                  pass optTranslatorFactory, or optArgument("translatorFactory", that name)),
  *                                  the factory's and the translators' arguments (network, depth, width, ...)
  *   RUN/model/synset.txt           class names in label order, one a line (classifiers only)
  *   RUN/model/suncet-NNNN.params   Model.save of the network after epoch NNNN (the only one kept)
@@ -159,12 +163,13 @@ public final class ModelDirectory {
         properties.put("engine", "PyTorch");
         properties.put("option.modelName", MODEL_NAME);
         properties.put("blockFactory", SuncetBlockFactory.class.getName());
+        properties.put("translatorFactory", SuncetTranslatorFactory.class.getName());
         properties.putAll(arguments);
         Path file = folder.resolve(SERVING_PROPERTIES);
         if (!Files.isRegularFile(file) || !RunFolder.readProperties(file).equals(new TreeMap<>(properties))) {
             RunFolder.writeProperties(file,
-                    "suncet model: load with Criteria.builder().optModelPath(this folder).optTranslatorFactory("
-                            + "new org.suncet.models.translate.SuncetTranslatorFactory())", properties);
+                    "suncet model: load with Criteria.builder().optModelPath(this folder); the block and translator"
+                            + " factories below are found on the classpath (suncet-models)", properties);
         }
         if (classes != null) {
             byte[] names = (String.join("\n", classes) + "\n").getBytes(StandardCharsets.UTF_8);

@@ -3,6 +3,7 @@ package org.suncet.examples.cli;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.suncet.examples.cli.Cli.ok;
 import static org.suncet.examples.cli.Cli.run;
@@ -148,6 +149,33 @@ class CriteriaLoadingTest {
         try (ZooModel<Path, float[]> model = criteria(float[].class, pretrain, "embedding", "z").loadModel();
                 Predictor<Path, float[]> predictor = model.newPredictor()) {
             assertArrayEquals(trainedForward(pretrain, 0).get(1).toFloatArray(), predictor.predict(png(0)), 0f, "z");
+        }
+    }
+
+    @Test
+    void withoutOurTranslatorFactoryAnImageIsRefusedNotSilentlyTranslatedAndTheFolderNamesTheFactory() throws Exception {
+        Criteria<Path, float[]> plain = Criteria.builder()
+                .setTypes(Path.class, float[].class)
+                .optModelPath(pretrain.resolve("model"))
+                .optEngine("PyTorch")
+                .build();
+        // DJL picks the translator factory before it reads serving.properties: an image input without
+        // ours fails to load, naming the (NDList, NDList) types its default supports.
+        assertThrows(ai.djl.repository.zoo.ModelNotFoundException.class, plain::loadModel);
+        java.util.Properties properties = new java.util.Properties();
+        try (var reader = Files.newBufferedReader(pretrain.resolve("model").resolve(ModelDirectory.SERVING_PROPERTIES))) {
+            properties.load(reader);
+        }
+        String named = properties.getProperty("translatorFactory");
+        assertEquals(SuncetTranslatorFactory.class.getName(), named);
+        Criteria<Path, float[]> byName = Criteria.builder()
+                .setTypes(Path.class, float[].class)
+                .optModelPath(pretrain.resolve("model"))
+                .optEngine("PyTorch")
+                .optArgument("translatorFactory", named)
+                .build();
+        try (ZooModel<Path, float[]> model = byName.loadModel(); Predictor<Path, float[]> predictor = model.newPredictor()) {
+            assertArrayEquals(trainedForward(pretrain, 0).get(0).toFloatArray(), predictor.predict(png(0)), 0f, "h");
         }
     }
 
