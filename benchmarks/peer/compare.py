@@ -1,41 +1,58 @@
 #!/usr/bin/env python3
 """Puts suncet's JMH results and the PyTorch peer's side by side (used by bin/bench-compare).
 
-    compare.py JMH_JSON PEER_JSONL [--csv OUT.csv] [--header TEXT]
+    compare.py DIR [--csv OUT.csv]
 
-JMH_JSON is JMH's `-rf json` output of LossBenchmark, AugmentationBenchmark, TrainingStepBenchmark
-and GemmBenchmark; PEER_JSONL is benchmarks/peer/peer.py's output. Prints one table:
+DIR holds what bin/bench-compare wrote: `jmh-MALLOC.json` (JMH's `-rf json` of LossBenchmark,
+GemmBenchmark, PretrainingStepBenchmark and AugmentationBenchmark, every thread count in one file)
+and `peer-MALLOC-tTHREADS.jsonl` (benchmarks/peer/peer.py's output), MALLOC being `default` (glibc's
+thresholds, what a JVM user has) or `tuned` (MALLOC_MMAP_THRESHOLD_=4294967296
+MALLOC_TRIM_THRESHOLD_=17179869184). Prints, per thread count:
 
-  ours, peer     the JMH score / the peer's mean over measured iterations, and in brackets the
-                 fastest iteration (on a shared machine the best estimate of the kernel's cost);
-                 ms per op for losses, img/s for augmentation and training, GFLOP/s for GEMM
-  ours/peer      OUR TIME / PEER TIME for every row (> 1: we are slower), means (fastest)
-  floor          losses only: the matrix products of forward + backward at the best GEMM rate
-                 measured on this machine (either side): 2·(2N)²·D flop forward at the rate of
-                 [4096,128]x[128,4096], 2·2·(2N)²·D flop backward at the rate of
-                 [4096,4096]x[4096,128]; ours/floor and peer/floor divide each side's time by it
-Rows with a result on one side only show "-" on the other.
+  losses     ms per forward + backward, mean over measured iterations and (fastest iteration):
+             ours and the peer under each allocator; `ours/peer` divides OUR TIME by the TUNED
+             peer's (> 1: ours is slower), for ours with the default environment and ours tuned
+             (the issue's goals: ≤ 1.0 and ≤ 0.8); `floor` the three matrix products of forward +
+             backward at the best GEMM rate either side reached at this thread count (D = 128:
+             2·(2N)²·D flop at the [4096,128]x[128,4096] rate plus twice that at the
+             [4096,4096]x[4096,128] rate; D = 2048: all three at the 2048³ rate); `tuned/floor`
+             ours tuned over it
+  GEMM       GFLOP/s of each shape, both sides, both allocators: the peer's BLAS at full speed?
+  pretrain   one SimCLR + SuNCEt step in images/s (n unlabeled + C·K support images a step), and
+             each side's per-phase breakdown in ms per step
+  augment    two-view augmentation, img/s (ours batched and per image; the peer per image)
+Cells with no result show "-".
 """
 
 import argparse
 import csv
+import glob
 import json
+import os
 import sys
 
-DIM = 128
 FORWARD_SHAPE = "4096x128x4096"
 BACKWARD_SHAPE = "4096x4096x128"
+SQUARE_SHAPE = "2048x2048x2048"
+LOSSES = ["NtXent", "SuNCEt", "SupCon", "Nca"]
+MALLOCS = ["default", "tuned"]
+OURS_PHASES = ["data", "augment", "forward", "objective", "backward", "diagnostics",
+               "finiteCheck", "update", "hostRead", "other"]
 
 
-def load_jmh(path):
-    """Returns {(group, name, key): (mean_ms, fastest_ms, unit_kind)} from JMH json."""
-    results = {}
+def warn(message):
+    print(f"compare: {message}", file=sys.stderr)
+
+
+def load_jmh(path, malloc, results, phases):
+    """Adds {(group, key..., threads, side): (mean_ms, fastest_ms)} from one JMH json."""
     try:
         with open(path) as f:
             data = json.load(f)
     except (OSError, ValueError) as error:
-        print(f"compare: cannot read JMH results {path}: {error}", file=sys.stderr)
-        return results
+        warn(f"cannot read JMH results {path}: {error}")
+        return
+    side = f"ours-{malloc}"
     for entry in data:
         cls, method = entry["benchmark"].rsplit(".", 2)[-2:]
         params = entry.get("params", {})
@@ -46,60 +63,61 @@ def load_jmh(path):
             mean_ms, fastest_ms = 1000.0 / metric["score"], 1000.0 / max(raw)
         elif unit == "ms/op":
             mean_ms, fastest_ms = metric["score"], min(raw)
+        elif unit == "s/op":
+            mean_ms, fastest_ms = metric["score"] * 1000, min(raw) * 1000
         else:
-            print(f"compare: unexpected unit {unit} in {entry['benchmark']}", file=sys.stderr)
+            warn(f"unexpected unit {unit} in {entry['benchmark']}")
             continue
+        threads = int(params.get("threads", 0)) or None
         if cls == "LossBenchmark":
-            key = ("loss", params["loss"], int(params["rows"]))
+            name = params["loss"]
+            if params.get("path", "fused") != "fused":
+                name += f" ({params['path']})"  # its own row, no peer twin
+            key = ("loss", name, int(params["rows"]), int(params.get("dim", 128)))
+        elif cls == "GemmBenchmark":
+            key = ("gemm", params["shape"])
+        elif cls == "PretrainingStepBenchmark":
+            key = ("pretrain", float(params["width"]), int(params["imageSize"]),
+                   int(params["stepRows"]), int(params["classes"]), int(params["imagesPerClass"]))
+            secondary = entry.get("secondaryMetrics", {})
+            phases[key + (threads, side)] = {
+                name: secondary[name + "Ms"]["score"] for name in OURS_PHASES
+                if name + "Ms" in secondary}
         elif cls == "AugmentationBenchmark":
             key = ("augment", method, int(params["size"]))
-        elif cls == "TrainingStepBenchmark":
-            key = ("train", params["optimizer"], int(params["batch"]))
-        elif cls == "GemmBenchmark":
-            key = ("gemm", "matMul", params["shape"])
         else:
             continue
-        results[key] = (mean_ms, fastest_ms)
-    return results
+        results[key + (threads, side)] = (mean_ms, fastest_ms)
 
 
-def load_peer(path):
-    results, info = {}, {}
+def load_peer(path, malloc, results, phases, infos):
     try:
         with open(path) as f:
             lines = [json.loads(line) for line in f if line.strip().startswith("{")]
     except (OSError, ValueError) as error:
-        print(f"compare: cannot read peer results {path}: {error}", file=sys.stderr)
-        return results, info
+        warn(f"cannot read peer results {path}: {error}")
+        return
+    side = f"peer-{malloc}"
+    threads = None
     for r in lines:
         if "peer" in r:
-            info = r["peer"]
+            infos[malloc] = r["peer"]
+            threads = r["peer"].get("threads")
             continue
         p = r["params"]
         if r["group"] == "loss":
-            key = ("loss", r["name"], p["rows"])
+            key = ("loss", r["name"], p["rows"], p.get("dim", 128))
+        elif r["group"] == "gemm":
+            key = ("gemm", p["shape"])
+        elif r["group"] == "pretrain":
+            key = ("pretrain", float(p["width"]), p["imageSize"], p["stepRows"], p["classes"],
+                   p["imagesPerClass"])
+            phases[key + (threads, side)] = r.get("phases", {})
         elif r["group"] == "augment":
             key = ("augment", r["name"], p["size"])
-        elif r["group"] == "train":
-            key = ("train", p["optimizer"], p["batch"])
         else:
-            key = ("gemm", "matMul", p["shape"])
-        results[key] = (r["mean"], r["min"])
-    return results, info
-
-
-GROUPS = ["loss", "augment", "train", "gemm"]
-NAMES = ["NtXent", "SuNCEt", "SupCon", "Nca", "perImage", "batched"]
-
-
-def order(key):
-    """Losses by loss then 2N; augmentation by size then path; then training and GEMM."""
-    group, name, size = key
-    name_index = NAMES.index(name) if name in NAMES else len(NAMES)
-    size_key = size if isinstance(size, int) else 0
-    if group == "augment":
-        return (GROUPS.index(group), size_key, name_index, str(size))
-    return (GROUPS.index(group), name_index, str(name), size_key, str(size))
+            continue
+        results[key + (threads, side)] = (r["mean"], r["min"])
 
 
 def gflops(shape, ms):
@@ -115,102 +133,163 @@ def fmt(value, digits=None):
     return f"{value:.{digits}f}"
 
 
-def pair(mean, fastest, digits=None):
-    if mean is None:
+def pair(values, digits=None):
+    if values is None or values[0] is None:
         return "-"
-    return f"{fmt(mean, digits)} ({fmt(fastest, digits)})"
+    return f"{fmt(values[0], digits)} ({fmt(values[1], digits)})"
+
+
+def ratio(a, b):
+    return (a[0] / b[0], a[1] / b[1]) if a and b else None
+
+
+def print_table(table, numeric_from):
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for i, line in enumerate(table):
+        print("  ".join(cell.ljust(w) if j < numeric_from else cell.rjust(w)
+                        for j, (cell, w) in enumerate(zip(line, widths))).rstrip())
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("jmh")
-    parser.add_argument("peer")
+    parser.add_argument("dir")
     parser.add_argument("--csv")
     args = parser.parse_args()
-    ours = load_jmh(args.jmh)
-    peer, info = load_peer(args.peer)
+    results, phases, infos = {}, {}, {}
+    for malloc in MALLOCS:
+        path = os.path.join(args.dir, f"jmh-{malloc}.json")
+        if os.path.exists(path):
+            load_jmh(path, malloc, results, phases)
+        for path in sorted(glob.glob(os.path.join(args.dir, f"peer-{malloc}-t*.jsonl"))):
+            load_peer(path, malloc, results, phases, infos)
+    if not results:
+        warn(f"no results under {args.dir}")
+        return 1
+    thread_counts = sorted({k[-2] for k in results if k[-2] is not None})
+    csv_rows = []
 
-    # Best GEMM rate per shape over both sides' fastest iterations.
-    best_rate = {}
-    for side in (ours, peer):
-        for (group, _, shape), (_, fastest) in side.items():
-            if group == "gemm":
-                best_rate[shape] = max(best_rate.get(shape, 0.0), gflops(shape, fastest))
-    forward_rate = best_rate.get(FORWARD_SHAPE) or best_rate.get(BACKWARD_SHAPE)
-    backward_rate = best_rate.get(BACKWARD_SHAPE) or best_rate.get(FORWARD_SHAPE)
+    def get(key, threads, side):
+        return results.get(key + (threads, side))
 
-    rows = []
-    keys = sorted(set(ours) | set(peer), key=order)
-    # The batched augmentation path has no torchvision twin: compare it with torchvision per image.
-    for group, name, size in keys:
-        o = ours.get((group, name, size))
-        p = peer.get((group, name, size))
-        if group == "augment" and name == "batched":
-            p = peer.get((group, "perImage", size))
-        if o is None and p is None:
-            continue
-        row = {"benchmark": f"{group} {name}", "size": size}
-        time_ratio = (o[0] / p[0], o[1] / p[1]) if o and p else (None, None)
-        floor = None
-        if group == "loss":
-            row["size"] = f"2N={size}"
-            row["unit"] = "ms/op"
-            row["ours"], row["peer"] = (o or (None, None)), (p or (None, None))
-            if forward_rate:
-                flop = 2.0 * size * size * DIM
-                floor = flop / (forward_rate * 1e6) + 2 * flop / (backward_rate * 1e6)
-        elif group in ("augment", "train"):
-            per_op = size if group == "train" else 1  # train: an op is a step of `batch` images
-            row["size"] = f"{size} px" if group == "augment" else f"B={size}"
-            if group == "train":
-                row["benchmark"] = f"train step {name}"
-            if group == "augment" and name == "batched":
-                row["benchmark"] = "augment batched (peer: per image)"
-            row["unit"] = "img/s"
-            row["ours"] = (per_op * 1000 / o[0], per_op * 1000 / o[1]) if o else (None, None)
-            row["peer"] = (per_op * 1000 / p[0], per_op * 1000 / p[1]) if p else (None, None)
-        else:
-            row["benchmark"] = "gemm matMul"
-            row["unit"] = "GFLOP/s"
-            row["ours"] = (gflops(size, o[0]), gflops(size, o[1])) if o else (None, None)
-            row["peer"] = (gflops(size, p[0]), gflops(size, p[1])) if p else (None, None)
-        row["ratio"] = time_ratio
-        row["floor"] = floor
-        row["ours_floor"] = (o[0] / floor, o[1] / floor) if o and floor else (None, None)
-        row["peer_floor"] = (p[0] / floor, p[1] / floor) if p and floor else (None, None)
-        rows.append(row)
+    for threads in thread_counts:
+        print(f"=== {threads} intra-op thread(s) ===\n")
+        # GEMM rates and the floor of this thread count
+        best = {}
+        gemm_rows = [("GEMM [M,K]x[K,N]", "ours default", "ours tuned", "peer default",
+                      "peer tuned")]
+        shapes = sorted({k[1] for k in results if k[0] == "gemm" and k[-2] == threads},
+                        key=lambda s: [int(x) for x in s.split("x")])
+        for shape in shapes:
+            cells = [shape]
+            for side in ("ours-default", "ours-tuned", "peer-default", "peer-tuned"):
+                r = get(("gemm", shape), threads, side)
+                rate = (gflops(shape, r[0]), gflops(shape, r[1])) if r else None
+                if rate:
+                    best[shape] = max(best.get(shape, 0.0), rate[1])
+                cells.append(pair(rate, 1))
+                csv_rows.append([threads, "gemm", shape, "", side, "GFLOP/s",
+                                 *(rate or ("", ""))])
+            gemm_rows.append(tuple(cells))
 
-    table = [("benchmark", "size", "unit", "ours mean (fastest)", "peer mean (fastest)",
-              "time ours/peer", "floor ms", "ours/floor", "peer/floor")]
-    for r in rows:
-        table.append((r["benchmark"], str(r["size"]), r["unit"], pair(*r["ours"]), pair(*r["peer"]),
-                      pair(*r["ratio"], digits=2), fmt(r["floor"]) if r["floor"] else "",
-                      pair(*r["ours_floor"], digits=1) if r["floor"] else "",
-                      pair(*r["peer_floor"], digits=1) if r["floor"] else ""))
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
-    for i, line in enumerate(table):
-        print("  ".join(cell.ljust(w) if j < 3 else cell.rjust(w)
-                        for j, (cell, w) in enumerate(zip(line, widths))).rstrip())
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
-    if forward_rate:
-        print(f"\nfloor: GEMM rates {FORWARD_SHAPE} {forward_rate:.1f} GFLOP/s, "
-              f"{BACKWARD_SHAPE} {backward_rate:.1f} GFLOP/s (best fastest iteration of either side)")
-    print("time ours/peer > 1: ours is slower. Throughput rows compare time per image. "
-          "peer: " + ", ".join(f"{k} {v}" for k, v in info.items() if k != "malloc"))
+        def floor_ms(rows, dim):
+            flop = 2.0 * rows * rows * dim
+            if dim == 128 and FORWARD_SHAPE in best and BACKWARD_SHAPE in best:
+                return flop / (best[FORWARD_SHAPE] * 1e6) + 2 * flop / (best[BACKWARD_SHAPE] * 1e6)
+            rate = best.get(SQUARE_SHAPE)
+            return 3 * flop / (rate * 1e6) if rate else None
 
+        loss_keys = sorted({k[:4] for k in results if k[0] == "loss" and k[-2] == threads},
+                           key=lambda k: (k[3], LOSSES.index(k[1].split()[0])
+                                          if k[1].split()[0] in LOSSES else 9, k[1], k[2]))
+        if loss_keys:
+            table = [("loss", "2N", "D", "ours default", "ours tuned", "peer default", "peer tuned",
+                      "ours default/peer tuned", "ours tuned/peer tuned", "goals <=1.0 / <=0.8",
+                      "floor ms", "ours tuned/floor")]
+            for key in loss_keys:
+                od, ot, pd, pt = (get(key, threads, s) for s in
+                                  ("ours-default", "ours-tuned", "peer-default", "peer-tuned"))
+                r_default, r_tuned = ratio(od, pt), ratio(ot, pt)
+                goals = "/".join("-" if r is None else ("ok" if r[0] <= limit else "MISS")
+                                 for r, limit in ((r_default, 1.0), (r_tuned, 0.8)))
+                floor = floor_ms(key[2], key[3])
+                table.append((key[1], str(key[2]), str(key[3]), pair(od), pair(ot), pair(pd),
+                              pair(pt), pair(r_default, 2), pair(r_tuned, 2), goals,
+                              fmt(floor) if floor else "-",
+                              pair((ot[0] / floor, ot[1] / floor), 1) if ot and floor else "-"))
+                for side, r in (("ours-default", od), ("ours-tuned", ot), ("peer-default", pd),
+                                ("peer-tuned", pt)):
+                    csv_rows.append([threads, f"loss {key[1]}", f"2N={key[2]}", key[3], side,
+                                     "ms/op", *(r or ("", ""))])
+            print("losses, forward + backward, ms/op: mean (fastest)")
+            print_table(table, 3)
+            print()
+        if len(gemm_rows) > 1:
+            print("GEMM rate, GFLOP/s: mean (fastest)")
+            print_table(gemm_rows, 1)
+            print()
+
+        pre_keys = sorted({k[:6] for k in results if k[0] == "pretrain" and k[-2] == threads})
+        if pre_keys:
+            table = [("pretrain step", "px", "rows", "ours default", "ours tuned", "peer default",
+                      "peer tuned", "ours default/peer tuned", "ours tuned/peer tuned")]
+            breakdown = []
+            for key in pre_keys:
+                _, width, size, rows, classes, per_class = key
+                images = (rows - classes * per_class) // 2 + classes * per_class
+                sides = ("ours-default", "ours-tuned", "peer-default", "peer-tuned")
+                r = {s: get(key, threads, s) for s in sides}
+                rate = {s: (images * 1000 / v[0], images * 1000 / v[1]) if v else None
+                        for s, v in r.items()}
+                table.append((f"width {width:g}", str(size), f"{rows} ({classes}x{per_class})",
+                              *(pair(rate[s], 1) for s in sides),
+                              pair(ratio(r["ours-default"], r["peer-tuned"]), 2),
+                              pair(ratio(r["ours-tuned"], r["peer-tuned"]), 2)))
+                for s in sides:
+                    csv_rows.append([threads, f"pretrain width {width:g}", f"{size} px", rows, s,
+                                     "img/s", *(rate[s] or ("", ""))])
+                    ph = phases.get(key + (threads, s))
+                    if ph:
+                        breakdown.append(f"  width {width:g} {size} px {s:12s} "
+                                         + " ".join(f"{n} {v:.1f}" for n, v in ph.items()))
+            print("pre-training step (SimCLR + SuNCEt), images/s: mean (fastest); "
+                  "ratios are time per image")
+            print_table(table, 3)
+            if breakdown:
+                print("per-phase breakdown, mean ms per measured step:")
+                print("\n".join(breakdown))
+            print()
+
+        aug_keys = sorted({k[:3] for k in results if k[0] == "augment" and k[-2] == threads},
+                          key=lambda k: (k[2], k[1]))
+        if aug_keys:
+            table = [("augment", "px", "ours default", "ours tuned", "peer default (per image)",
+                      "peer tuned (per image)")]
+            for key in aug_keys:
+                cells = [key[1], str(key[2])]
+                for s in ("ours-default", "ours-tuned"):
+                    v = get(key, threads, s)
+                    cells.append(pair((1000 / v[0], 1000 / v[1]) if v else None, 1))
+                for s in ("peer-default", "peer-tuned"):
+                    v = get(("augment", "perImage", key[2]), threads, s)
+                    cells.append(pair((1000 / v[0], 1000 / v[1]) if v else None, 1))
+                table.append(tuple(cells))
+            print("two-view augmentation, img/s: mean (fastest)")
+            print_table(table, 2)
+            print()
+
+    for malloc, info in infos.items():
+        print(f"peer ({malloc}): " + ", ".join(
+            f"{k} {v}" for k, v in info.items() if k != "threads" and v not in ("", {})))
     if args.csv:
         with open(args.csv, "w", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(["benchmark", "size", "unit", "ours_mean", "ours_fastest", "peer_mean",
-                             "peer_fastest", "time_ratio_mean", "time_ratio_fastest", "floor_ms",
-                             "ours_over_floor_fastest", "peer_over_floor_fastest"])
-            for r in rows:
-                writer.writerow([r["benchmark"], r["size"], r["unit"], *r["ours"], *r["peer"],
-                                 *r["ratio"], r["floor"] if r["floor"] else "",
-                                 r["ours_floor"][1] if r["floor"] else "",
-                                 r["peer_floor"][1] if r["floor"] else ""])
+            writer.writerow(["threads", "benchmark", "size", "dim_or_rows", "side", "unit",
+                             "mean", "fastest"])
+            writer.writerows(csv_rows)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

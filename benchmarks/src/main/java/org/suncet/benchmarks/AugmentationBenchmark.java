@@ -28,8 +28,8 @@ import org.suncet.augment.ViewKey;
  * ({@code SimClrAugmentation.transform(image, key)} twice per image) and batched
  * ({@code MultiViewTransform.transformBatch} on {@code [B, 3, H, W]}: both views in one batched pass),
  * at 32 px (CIFAR preset on 32 px inputs), 96 px (ImageNet preset on 96 px inputs, STL-10-like) and
- * 224 px (ImageNet preset on 256 px inputs). Run with {@code -Dai.djl.pytorch.num_threads=N}; the setup
- * prints the thread count. The torchvision twin is {@code benchmarks/peer/peer.py augment}. One batched
+ * 224 px (ImageNet preset on 256 px inputs). The thread count is the {@code threads} parameter, or
+ * with its default 0 {@code -Dai.djl.pytorch.num_threads=N}; the setup prints the count libtorch reports. The torchvision twin is {@code benchmarks/peer/peer.py augment}. One batched
  * call at 224 px takes about 0.3-0.6 s, so short runs ({@code -w 2 -r 3}) see few calls and a JIT that
  * is still compiling on a small machine: prefer longer warm-up there.
  */
@@ -46,6 +46,10 @@ public class AugmentationBenchmark {
     @Param({"32", "96", "224"})
     public int size;
 
+    /** Intra-op threads of libtorch; 0 keeps the JVM's {@code -Dai.djl.pytorch.num_threads}. */
+    @Param({"0"})
+    public int threads;
+
     private NDManager manager;
     private NDArray batch;
     private NDArray[] images;
@@ -56,6 +60,7 @@ public class AugmentationBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        int intraOpThreads = EngineThreads.start(threads);
         manager = NDManager.newBaseManager();
         int input = size == 224 ? 256 : size;
         batch = manager.randomUniform(0f, 1f, new Shape(BATCH, 3, input, input));
@@ -69,7 +74,7 @@ public class AugmentationBenchmark {
         for (int i = 0; i < BATCH; i++) {
             indices[i] = i;
         }
-        System.out.println("# intra-op threads: " + System.getProperty("ai.djl.pytorch.num_threads", "(default)")
+        System.out.println("# intra-op threads: " + intraOpThreads
                 + ", batch " + BATCH + ", input " + input + " px");
     }
 

@@ -23,12 +23,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * on: one {@code a.matMul(b)} of {@code a [M, K]} and {@code b [K, N]}, seeded normal entries.
  * {@code shape} is {@code MxKxN}; the defaults are the two products of a loss at 2N = 4096, D = 128:
  * the similarity matrix {@code [2N, D] x [D, 2N]} (forward) and {@code [2N, 2N] x [2N, D]} (each of
- * the two products of the backward pass). Each takes {@code 2·M·K·N} flop, so GFLOP/s = {@code
+ * the two products of the backward pass), and the square {@code 2048x2048x2048} of the D = 2048
+ * losses' floor (and the rate BLAS libraries are usually quoted at). Each takes {@code 2·M·K·N} flop, so GFLOP/s = {@code
  * 2·M·K·N / (ms/op · 1e6)}; {@code bin/bench-compare} does that conversion and sets the losses'
  * GEMM floor with it.
  *
- * <p>Run with {@code -Dai.djl.pytorch.num_threads=N} ({@code TORCH_THREADS=N bin/bench}); the
- * set-up prints the thread count. The product is closed before each invocation returns.
+ * <p>The thread count is the {@code threads} parameter, or with its default 0 {@code
+ * -Dai.djl.pytorch.num_threads=N} ({@code TORCH_THREADS=N bin/bench}); the set-up prints the count
+ * libtorch reports. The product is closed before each invocation returns.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -39,8 +41,12 @@ import org.openjdk.jmh.annotations.Warmup;
 public class GemmBenchmark {
 
     /** {@code MxKxN}: {@code [M, K] x [K, N]}. */
-    @Param({"4096x128x4096", "4096x4096x128"})
+    @Param({"4096x128x4096", "4096x4096x128", "2048x2048x2048"})
     public String shape;
+
+    /** Intra-op threads of libtorch; 0 keeps the JVM's {@code -Dai.djl.pytorch.num_threads}. */
+    @Param({"0"})
+    public int threads;
 
     private NDManager manager;
     private NDArray left;
@@ -56,13 +62,14 @@ public class GemmBenchmark {
         long m = Long.parseLong(parts[0]);
         long k = Long.parseLong(parts[1]);
         long n = Long.parseLong(parts[2]);
+        int intraOpThreads = EngineThreads.start(threads);
         manager = NDManager.newBaseManager();
         manager.getEngine().setRandomSeed(42);
         left = manager.randomNormal(new Shape(m, k));
         right = manager.randomNormal(new Shape(k, n));
         System.out.println(
                 "# intra-op threads: "
-                        + System.getProperty("ai.djl.pytorch.num_threads", "(default)")
+                        + intraOpThreads
                         + ", ["
                         + m
                         + ", "

@@ -40,7 +40,11 @@ import org.suncet.loss.SuNCEtLoss;
  * high-water mark of the whole JVM ({@code VmHWM} of {@code /proc/self/status}) after the call:
  * the Java heap, libtorch and every temporary of the loss together, an upper bound of the loss's
  * native memory. D = 128, float32, τ = 0.1; NT-Xent gets two views of N images, SuNCEt classes of
- * 4 rows; 1 intra-op thread unless {@code -Dai.djl.pytorch.num_threads} says otherwise.
+ * 4 rows; 1 intra-op thread unless {@code -Dai.djl.pytorch.num_threads} says otherwise. {@code
+ * setupRssMiB} is the same high-water mark before the first call (engine and inputs only).
+ *
+ * <p>Reproduce the figures in docs/benchmarks.md: {@code bin/bench LargeBatchLossBenchmark -wi 0 -i 1}
+ * (one call per loss; with the default glibc environment, as a JVM user has it).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -69,7 +73,15 @@ public class LargeBatchLossBenchmark {
     public static class Memory {
         /** The JVM's peak resident set in MiB after the measured call. */
         public double peakRssMiB;
+
+        /**
+         * The JVM's peak resident set in MiB after the set-up (engine started, inputs made), before
+         * any loss ran: {@code peakRssMiB} minus this bounds what the loss itself added.
+         */
+        public double setupRssMiB;
     }
+
+    private double rssAfterSetUp;
 
     /** Makes the inputs. */
     @Setup(Level.Trial)
@@ -89,6 +101,7 @@ public class LargeBatchLossBenchmark {
             default:
                 throw new IllegalArgumentException("unknown loss " + loss);
         }
+        rssAfterSetUp = peakRssMiB();
     }
 
     /**
@@ -108,6 +121,7 @@ public class LargeBatchLossBenchmark {
             value = result.getFloat();
         }
         memory.peakRssMiB = peakRssMiB();
+        memory.setupRssMiB = rssAfterSetUp;
         return value;
     }
 

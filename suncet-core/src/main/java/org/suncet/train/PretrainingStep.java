@@ -60,8 +60,33 @@ import org.suncet.loss.SuNCEtPretrainingLoss;
  * loop itself fires {@code onEpoch} (the trainer fires {@code onTrainingBegin} when it is made and
  * {@code onTrainingEnd} when it is closed). A step that fails its finite check tells no listener.
  * Listeners only read: the step's arithmetic is the same with and without them.
+ *
+ * <p><b>Phase timings.</b> When the trainer has DJL {@code Metrics} ({@code
+ * trainer.setMetrics(new Metrics())}), a step records, as EasyTrain does, each phase's wall time in
+ * nanoseconds through {@code trainer.addMetric}: {@value #METRIC_OBJECTIVE} (the objective on z,
+ * forward only), {@value #METRIC_BACKWARD} (the objective's backward to z and the network's),
+ * {@value #METRIC_DIAGNOSTICS} (the terms above, on the device), {@value #METRIC_FINITE_CHECK} (the
+ * check with its one host read) and {@value #METRIC_LISTENERS}; the trainer itself records {@code
+ * forward} and {@code step} (the optimizer update). Without metrics nothing is recorded. On an
+ * asynchronous device a phase's time is when its work was queued, not done, except for the
+ * finite check's host read, which waits for all of it.
  */
 public final class PretrainingStep {
+
+    /** Metric name: the objective's forward on the projections (nanoseconds). */
+    public static final String METRIC_OBJECTIVE = "pretraining-objective";
+
+    /** Metric name: backward through the objective and the network (nanoseconds). */
+    public static final String METRIC_BACKWARD = "backward";
+
+    /** Metric name: the step's diagnostics ({@link Result#terms()}) on the device (nanoseconds). */
+    public static final String METRIC_DIAGNOSTICS = "pretraining-diagnostics";
+
+    /** Metric name: the {@link FiniteCheck} with its host read (nanoseconds). */
+    public static final String METRIC_FINITE_CHECK = "finite-check";
+
+    /** Metric name: telling the training listeners {@code onTrainingBatch} (nanoseconds). */
+    public static final String METRIC_LISTENERS = "training-listeners";
 
     private final SuNCEtPretrainingLoss objective;
     private final int projectionIndex;
@@ -181,6 +206,7 @@ public final class PretrainingStep {
             try (NDArray projections = z.stopGradient()) {
                 projections.setRequiresGradient(true);
                 SuNCEtPretrainingLoss.Terms parts;
+                long begin = System.nanoTime();
                 if (supervised) {
                     try (NDArray views = projections.get(new NDIndex("0:{}", viewRows));
                             NDArray support = projections.get(new NDIndex("{}:", viewRows))) {
@@ -190,11 +216,16 @@ public final class PretrainingStep {
                     parts = objective.computeTerms(projections, null, null, epoch);
                 }
                 loss = parts.total();
+                trainer.addMetric(METRIC_OBJECTIVE, begin);
+                begin = System.nanoTime();
                 collector.backward(loss);
                 try (NDArray gradient = projections.getGradient();
                         NDArray surrogate = z.mul(gradient).sum()) {
                     collector.backward(surrogate);
+                    trainer.addMetric(METRIC_BACKWARD, begin);
+                    begin = System.nanoTime();
                     terms = terms(parts, gradient, viewRows, outputs);
+                    trainer.addMetric(METRIC_DIAGNOSTICS, begin);
                 }
                 if (parts.supervised() != null) {
                     parts.contrastive().close();
@@ -206,11 +237,15 @@ public final class PretrainingStep {
             loss.attach(unlabeledViews.getManager());
             terms.attach(unlabeledViews.getManager());
             if (checkFinite) {
+                long begin = System.nanoTime();
                 FiniteCheck.checkBeforeUpdate(loss, trainer);
+                trainer.addMetric(METRIC_FINITE_CHECK, begin);
             }
             NDList labels = supervised ? new NDList(supportLabels) : new NDList();
+            long begin = System.nanoTime();
             TrainingBatchEvent.notify(
                     trainer, new NDList(batch), labels, outputs, rows, progress);
+            trainer.addMetric(METRIC_LISTENERS, begin);
         } finally {
             outputs.close();
             if (batch != unlabeledViews) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
+import ai.djl.metric.Metrics;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -92,6 +93,43 @@ class PretrainingStepTest {
                 }
                 assertTrue(last < first - 0.1f, "objective went from " + first + " to " + last);
                 assertEquals(trainerArrays, trainer.getManager().getManagedArrays().size());
+            }
+        }
+    }
+
+    @Test
+    void recordsEachPhaseInTheTrainersMetricsOnlyWhenItHasThem() {
+        SuNCEtPretrainingLoss objective =
+                SuNCEtPretrainingLoss.builder()
+                        .optContrastiveLoss(NtXentLoss.builder().optTemperature(0.5f).build())
+                        .build();
+        PretrainingStep step = new PretrainingStep(objective, -1);
+        List<String> phases =
+                List.of(
+                        "forward",
+                        PretrainingStep.METRIC_OBJECTIVE,
+                        PretrainingStep.METRIC_BACKWARD,
+                        PretrainingStep.METRIC_DIAGNOSTICS,
+                        PretrainingStep.METRIC_FINITE_CHECK,
+                        PretrainingStep.METRIC_LISTENERS,
+                        "step");
+        try (Model model = Model.newInstance("pretrain");
+                NDManager data = NDManager.newBaseManager()) {
+            data.getEngine().setRandomSeed(5);
+            NDArray images = data.randomNormal(new Shape(IMAGES, FEATURES));
+            NDArray labels = data.arange(0, 3, 1, DataType.INT64).repeat(2);
+            try (Trainer trainer = trainer(model, objective)) {
+                NDArray views = noisy(images.tile(new long[] {2, 1}));
+                NDArray support = noisy(images.get("0:6"));
+                step.run(trainer, views, support, labels, 0); // no metrics: nothing to record into
+                Metrics metrics = new Metrics();
+                trainer.setMetrics(metrics);
+                step.run(trainer, views, support, labels, 0);
+                for (String phase : phases) {
+                    assertTrue(metrics.hasMetric(phase), "no metric " + phase);
+                    assertEquals(1, metrics.getMetric(phase).size(), phase);
+                    assertTrue(metrics.getMetric(phase).get(0).getValue().doubleValue() > 0, phase);
+                }
             }
         }
     }
