@@ -23,7 +23,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * into one) and exit code 2 for bad input ({@link IllegalArgumentException}, picocli's parse errors
  * included) and for training that went non-finite ({@link NonFiniteTrainingException}: the run's
  * settings or data made the loss or a gradient NaN or infinite; the message says where and what was
- * kept), 1 otherwise.
+ * kept), 1 otherwise; a run's file that could not be written ({@link
+ * org.suncet.examples.run.RunWriteException}: a full disk) gives exit code 1 and a line that names
+ * the file and the last complete checkpoint.
  */
 public final class Suncet {
 
@@ -105,6 +107,10 @@ public final class Suncet {
         } catch (IllegalArgumentException | NonFiniteTrainingException e) {
             System.err.println("error: " + oneLine(String.valueOf(e.getMessage())));
             return 2;
+        } catch (org.suncet.examples.run.RunWriteException e) {
+            // a file of a run could not be written: the message names it and what the run kept
+            System.err.println("error: " + oneLine(String.valueOf(e.getMessage())));
+            return 1;
         } catch (Exception e) {
             System.err.println("error: " + oneLine(e.toString()));
             return 1;

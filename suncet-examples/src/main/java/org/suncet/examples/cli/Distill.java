@@ -31,6 +31,11 @@ import org.suncet.train.NonFiniteTrainingException;
  * or writes its epoch: one line {@code error: non-finite ... at epoch E step S of N; ...} naming
  * the last good checkpoint, exit code 2.
  *
+ * <p>Every option, the data and what derives from them are checked before the run folder is
+ * touched, each refusal one line naming the option; a new or {@code --overwrite} run replaces {@code
+ * --out} only once its first checkpoint is written, and a failed {@code --resume} changes no file
+ * ({@code TrainingRun}).
+ *
  * <p>Every epoch also writes the run's DJL model folder {@code model/} ({@link
  * org.suncet.examples.run.ModelDirectory}, before the checkpoint): the student classifier, with the
  * class names, loadable with DJL's {@code Criteria} and {@code
@@ -81,6 +86,7 @@ public final class Distill {
             System.out.print(options.help());
             return 0;
         }
+        TrainingRun.checkOut(options);
         ai.djl.Device device = options.device();
         if (!options.has("teacher")) {
             throw new IllegalArgumentException("--teacher FINETUNE_RUN_FOLDER is required; usage: " + USAGE);
@@ -96,10 +102,13 @@ public final class Distill {
         configuration.put("student-width",
                 options.has("width") ? Float.toString(options.positive("width"))
                         : Float.toString(Float.parseFloat(teacherRun.get("width")) / 2));
+        OptionChecks.network(options.has("depth") ? "--depth" : "the teacher's depth",
+                Integer.parseInt(configuration.get("student-depth")),
+                options.has("width") ? "--width" : "half the teacher's width", Float.parseFloat(configuration.get("student-width")));
         configuration.put("seed", options.has("seed") ? Long.toString(options.longValue("seed")) : teacherRun.get("seed"));
         int epochs = options.integer("epochs", 1);
         int batch = options.integer("batch", 1);
-        float rate = options.positive("lr");
+        float rate = OptionChecks.learningRate(options, "lr");
         configuration.put("batch", Integer.toString(batch));
         configuration.put("epochs", Integer.toString(epochs));
         configuration.put("lr", Float.toString(rate));
@@ -115,37 +124,49 @@ public final class Distill {
             Block teacher = Networks.of(teacherRun, channels, classes);
             Checkpoint.load(Checkpoint.find(Path.of(options.text("teacher"))).orElseThrow(), teacher, manager);
             Block student = Networks.of(configuration, channels, classes);
-            TrainingRun run = TrainingRun.open(options, configuration, seed, List.of("epoch", "loss", "test_top1", "rows_forwarded"));
-            run.exportModel(Networks.modelArguments(configuration, data), TrainingData.classNames(configuration));
-            TrainingRun.printNote(configuration);
-            TrainingState state = run.restore(student, manager);
-            try (DistillationTraining training =
-                    new DistillationTraining(teacher, student, data.train(), epochs, batch, rate, seed, state.stepsCompleted())) {
-                training.getOptimizer().loadMomentumState(run.momentum());
-                long rowsBefore = Long.parseLong(state.counters().get(TrainingRun.ROWS));
-                ProgressBar bar = TrainingRun.progressBar(epochs, training.getStepsPerEpoch());
-                long steps = state.stepsCompleted();
-                for (int epoch = state.epochsCompleted(); epoch < epochs; epoch++) {
-                    Engine.getInstance().setRandomSeed((int) TrainingState.seedForEpoch(seed, epoch));
-                    bar.startEpoch(epoch);
-                    double loss;
-                    try {
-                        loss = training.runEpoch(epoch, (images, stepLoss) -> bar.step(images, stepLoss));
-                    } catch (NonFiniteTrainingException e) {
-                        bar.finishEpoch();
-                        throw run.stopped(e);
-                    }
-                    double top1 = training.evaluate(data.test()).top1();
-                    bar.finishEpoch();
-                    System.out.printf("epoch %d: student %s top-1 %.4f%n", epoch + 1, data.heldOut() ? "test" : "training-image", top1);
-                    steps += training.getStepsPerEpoch();
-                    long rows = rowsBefore + training.getRowsForwarded();
-                    run.endEpoch(epoch, new Object[] {epoch, loss, top1, rows}, student, steps, rows,
-                            training.getOptimizer().momentumState());
-                }
+            if (batch > data.train().size()) {
+                throw new IllegalArgumentException("--batch " + batch + " exceeds the " + data.train().size() + " training images");
             }
-            System.out.println("distillation done; run folder " + run.folder());
+            OptionChecks.totalSteps(epochs, data.train().size() / batch,
+                    "--batch " + batch + " of " + data.train().size() + " training images");
+            try (TrainingRun run =
+                    TrainingRun.open(options, configuration, seed, List.of("epoch", "loss", "test_top1", "rows_forwarded"))) {
+                run.exportModel(Networks.modelArguments(configuration, data), TrainingData.classNames(configuration));
+                TrainingRun.printNote(configuration);
+                TrainingState state = run.restore(student, manager);
+                train(run, state, teacher, student, data, epochs, batch, rate, seed);
+            }
         }
         return 0;
+    }
+
+    private static void train(TrainingRun run, TrainingState state, Block teacher, Block student, TrainingData data,
+            int epochs, int batch, float rate, long seed) throws IOException {
+        try (DistillationTraining training =
+                new DistillationTraining(teacher, student, data.train(), epochs, batch, rate, seed, state.stepsCompleted())) {
+            training.getOptimizer().loadMomentumState(run.momentum());
+            long rowsBefore = Long.parseLong(state.counters().get(TrainingRun.ROWS));
+            ProgressBar bar = TrainingRun.progressBar(epochs, training.getStepsPerEpoch());
+            long steps = state.stepsCompleted();
+            for (int epoch = state.epochsCompleted(); epoch < epochs; epoch++) {
+                Engine.getInstance().setRandomSeed((int) TrainingState.seedForEpoch(seed, epoch));
+                bar.startEpoch(epoch);
+                double loss;
+                try {
+                    loss = training.runEpoch(epoch, (images, stepLoss) -> bar.step(images, stepLoss));
+                } catch (NonFiniteTrainingException e) {
+                    bar.finishEpoch();
+                    throw run.stopped(e);
+                }
+                double top1 = training.evaluate(data.test()).top1();
+                bar.finishEpoch();
+                System.out.printf("epoch %d: student %s top-1 %.4f%n", epoch + 1, data.heldOut() ? "test" : "training-image", top1);
+                steps += training.getStepsPerEpoch();
+                long rows = rowsBefore + training.getRowsForwarded();
+                run.endEpoch(epoch, new Object[] {epoch, loss, top1, rows}, student, steps, rows,
+                        training.getOptimizer().momentumState());
+            }
+        }
+        System.out.println("distillation done; run folder " + run.target());
     }
 }

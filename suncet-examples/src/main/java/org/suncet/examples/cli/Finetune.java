@@ -34,6 +34,11 @@ import org.suncet.models.ContrastiveModel;
  * or writes its epoch: one line {@code error: non-finite ... at epoch E step S of N; ...} naming
  * the last good checkpoint, exit code 2.
  *
+ * <p>Every option, the data and what derives from them are checked before the run folder is
+ * touched, each refusal one line naming the option; a new or {@code --overwrite} run replaces {@code
+ * --out} only once its first checkpoint is written, and a failed {@code --resume} changes no file
+ * ({@code TrainingRun}).
+ *
  * <p>Every epoch also writes the run's DJL model folder {@code model/} ({@link
  * org.suncet.examples.run.ModelDirectory}, before the checkpoint): the classifier, with the class
  * names, loadable with DJL's {@code Criteria} and {@code
@@ -83,6 +88,7 @@ public final class Finetune {
             System.out.print(options.help());
             return 0;
         }
+        TrainingRun.checkOut(options);
         ai.djl.Device device = options.device();
         if (!options.has("from")) {
             throw new IllegalArgumentException("--from PRETRAIN_RUN_FOLDER is required; usage: " + USAGE);
@@ -90,7 +96,7 @@ public final class Finetune {
         Map<String, String> pretrain = TrainingRun.configurationOf("--from", options.text("from"), List.of("pretrain"));
         int epochs = options.integer("epochs", 1);
         int batch = options.integer("batch", 1);
-        float rate = options.positive("lr");
+        float rate = OptionChecks.learningRate(options, "lr");
         int headLayers = options.integer("head-layers", 0);
         Map<String, String> configuration = new LinkedHashMap<>();
         configuration.put("command", "finetune");
@@ -116,51 +122,63 @@ public final class Finetune {
             int channels = Math.toIntExact(data.train().images().getShape().get(1));
             ContrastiveModel network =
                     Networks.contrastive(Integer.parseInt(pretrain.get("depth")), Float.parseFloat(pretrain.get("width")), channels);
+            int headDepth = network.getHead().getNumLayers();
+            if (!options.on("linear-probe") && headLayers > headDepth) {
+                throw new IllegalArgumentException("--head-layers must be in [0, " + headDepth + "] (the layers of the"
+                        + " pre-trained projection head), got " + headLayers);
+            }
             Block classifier = Networks.classifier(network, configuration, data.train().numClasses());
             if (batch > labeled.size()) {
                 throw new IllegalArgumentException("--batch " + batch + " exceeds the " + labeled.size() + " labeled images");
             }
+            OptionChecks.totalSteps(epochs, labeled.size() / batch, "--batch " + batch + " of " + labeled.size() + " labeled images");
             Path pretrained = Checkpoint.find(Path.of(options.text("from"))).orElseThrow();
             boolean loaded = !options.on("resume");
             if (loaded) {
                 // before the run folder is opened: a damaged checkpoint must not cost an --overwrite'd run
                 Checkpoint.load(pretrained, network, manager);
             }
-            TrainingRun run = TrainingRun.open(options, configuration, seed,
-                    List.of("epoch", "loss", "train_accuracy", "test_top1", "rows_forwarded"));
-            run.exportModel(Networks.modelArguments(configuration, data), TrainingData.classNames(configuration));
-            TrainingRun.printNote(configuration);
-            TrainingState state = run.restore(classifier, manager);
-            if (!loaded && state.epochsCompleted() == 0 && state.stepsCompleted() == 0) {
-                Checkpoint.load(pretrained, network, manager);
-            }
-            try (SupervisedTraining training =
-                    new SupervisedTraining(classifier, labeled, epochs, batch, rate, seed, state.stepsCompleted())) {
-                training.getOptimizer().loadMomentumState(run.momentum());
-                long rowsBefore = Long.parseLong(state.counters().get(TrainingRun.ROWS));
-                ProgressBar bar = TrainingRun.progressBar(epochs, training.getStepsPerEpoch());
-                long steps = state.stepsCompleted();
-                for (int epoch = state.epochsCompleted(); epoch < epochs; epoch++) {
-                    Engine.getInstance().setRandomSeed((int) TrainingState.seedForEpoch(seed, epoch));
-                    bar.startEpoch(epoch);
-                    double[] result;
-                    try {
-                        result = training.runEpoch(epoch, bar::step);
-                    } catch (NonFiniteTrainingException e) {
-                        bar.finishEpoch();
-                        throw run.stopped(e);
-                    }
-                    double top1 = training.evaluate(data.test()).top1();
-                    bar.finishEpoch();
-                    System.out.printf("epoch %d: %s top-1 %.4f%n", epoch + 1, data.heldOut() ? "test" : "training-image", top1);
-                    steps += training.getStepsPerEpoch();
-                    long rows = rowsBefore + training.getRowsForwarded();
-                    run.endEpoch(epoch, new Object[] {epoch, result[0], result[1], top1, rows}, classifier, steps, rows,
-                            training.getOptimizer().momentumState());
+            try (TrainingRun run = TrainingRun.open(options, configuration, seed,
+                    List.of("epoch", "loss", "train_accuracy", "test_top1", "rows_forwarded"))) {
+                run.exportModel(Networks.modelArguments(configuration, data), TrainingData.classNames(configuration));
+                TrainingRun.printNote(configuration);
+                TrainingState state = run.restore(classifier, manager);
+                if (!loaded && state.epochsCompleted() == 0 && state.stepsCompleted() == 0) {
+                    Checkpoint.load(pretrained, network, manager);
                 }
+                train(run, state, classifier, labeled, data, epochs, batch, rate, seed);
             }
-            System.out.println("fine-tuning done; run folder " + run.folder());
         }
         return 0;
+    }
+
+    private static void train(TrainingRun run, TrainingState state, Block classifier, ImageData labeled, TrainingData data,
+            int epochs, int batch, float rate, long seed) throws IOException {
+        try (SupervisedTraining training =
+                new SupervisedTraining(classifier, labeled, epochs, batch, rate, seed, state.stepsCompleted())) {
+            training.getOptimizer().loadMomentumState(run.momentum());
+            long rowsBefore = Long.parseLong(state.counters().get(TrainingRun.ROWS));
+            ProgressBar bar = TrainingRun.progressBar(epochs, training.getStepsPerEpoch());
+            long steps = state.stepsCompleted();
+            for (int epoch = state.epochsCompleted(); epoch < epochs; epoch++) {
+                Engine.getInstance().setRandomSeed((int) TrainingState.seedForEpoch(seed, epoch));
+                bar.startEpoch(epoch);
+                double[] result;
+                try {
+                    result = training.runEpoch(epoch, bar::step);
+                } catch (NonFiniteTrainingException e) {
+                    bar.finishEpoch();
+                    throw run.stopped(e);
+                }
+                double top1 = training.evaluate(data.test()).top1();
+                bar.finishEpoch();
+                System.out.printf("epoch %d: %s top-1 %.4f%n", epoch + 1, data.heldOut() ? "test" : "training-image", top1);
+                steps += training.getStepsPerEpoch();
+                long rows = rowsBefore + training.getRowsForwarded();
+                run.endEpoch(epoch, new Object[] {epoch, result[0], result[1], top1, rows}, classifier, steps, rows,
+                        training.getOptimizer().momentumState());
+            }
+        }
+        System.out.println("fine-tuning done; run folder " + run.target());
     }
 }

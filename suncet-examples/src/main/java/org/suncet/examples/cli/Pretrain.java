@@ -4,6 +4,8 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +15,7 @@ import org.suncet.examples.data.DebianFashionMnist;
 import org.suncet.examples.recipe.ContrastivePretraining;
 import org.suncet.examples.recipe.PretrainConfig;
 import org.suncet.examples.run.ProgressBar;
+import org.suncet.examples.run.TestHooks;
 import org.suncet.examples.run.TrainingState;
 import org.suncet.train.NonFiniteTrainingException;
 import org.suncet.train.PretrainingStep;
@@ -35,6 +38,11 @@ import org.suncet.train.PretrainingStep;
  * <p>A step whose objective or gradients go non-finite stops the run at once, before it updates
  * anything or writes its epoch: one line {@code error: non-finite ... at epoch E step S of N; ...}
  * naming the last good checkpoint, exit code 2.
+ *
+ * <p>Every option, the data and what derives from them are checked before the run folder is
+ * touched, each refusal one line naming the option; a new or {@code --overwrite} run replaces {@code
+ * --out} only once its first checkpoint is written, and a failed {@code --resume} changes no file
+ * ({@code TrainingRun}).
  *
  * <p>Every epoch also writes the run's DJL model folder {@code model/} ({@link
  * org.suncet.examples.run.ModelDirectory}, before the checkpoint): the pre-trained network (encoder
@@ -118,6 +126,7 @@ public final class Pretrain {
             System.out.print(options.help());
             return 0;
         }
+        TrainingRun.checkOut(options);
         ai.djl.Device device = options.device();
         TrainingData.check(options);
         String method = options.text("method");
@@ -126,13 +135,16 @@ public final class Pretrain {
         }
         int epochs = options.integer("epochs", 1);
         long seed = options.longValue("seed");
+        int depth = options.integer("depth", 18);
+        float width = options.positive("width");
+        OptionChecks.network("--depth", depth, "--width", width);
         PretrainConfig config =
                 new PretrainConfig(
                         method.equals("suncet"), epochs, options.integer("batch", 2),
                         options.integer("classes-per-step", 1), options.integer("images-per-class", 2),
                         options.positive("temperature"), options.positive("suncet-temperature"), 1f,
-                        Math.max(1, epochs * 5 / 6), options.positive("lr"), 1e-6f, 0.1f,
-                        options.integer("depth", 18), options.positive("width"), seed, 0);
+                        (int) Math.max(1, epochs * 5L / 6), OptionChecks.learningRate(options, "lr"), 1e-6f, 0.1f,
+                        depth, width, seed, 0);
         Map<String, String> configuration = new LinkedHashMap<>(options.values());
         configuration.remove("out");
         configuration.remove("device"); // where a run computes is not part of what it computes
@@ -151,57 +163,76 @@ public final class Pretrain {
                 throw new IllegalArgumentException(
                         "--batch " + config.unlabeledImages() + " exceeds the " + data.train().size() + " training images");
             }
-            TrainingRun run = TrainingRun.open(options, configuration, seed, COLUMNS);
-            run.exportModel(Networks.modelArguments(configuration, data), null);
-            TrainingRun.printNote(configuration);
-            data.split().write(run.folder().resolve("labeled-indices.txt"));
-            TrainingState[] state = new TrainingState[1];
-            try (ContrastivePretraining training =
-                    new ContrastivePretraining(config, data.train(), data.split(), network -> {
-                        try {
-                            state[0] = run.restore(network, manager);
-                            return state[0].stepsCompleted();
-                        } catch (IOException e) {
-                            throw new UncheckedIOException(e);
-                        }
-                    })) {
-                training.getOptimizer().loadMomentumState(run.momentum());
-                long rowsBefore = Long.parseLong(state[0].counters().get(TrainingRun.ROWS));
-                ProgressBar bar = TrainingRun.progressBar(epochs, training.getStepsPerEpoch());
-                long steps = state[0].stepsCompleted();
-                for (int epoch = state[0].epochsCompleted(); epoch < epochs; epoch++) {
-                    Engine.getInstance().setRandomSeed((int) TrainingState.seedForEpoch(seed, epoch));
-                    bar.startEpoch(epoch);
-                    long[] lastRows = {training.getRowsForwarded()};
-                    double[] lastTotal = {0};
-                    double loss;
-                    try {
-                        loss = training.runEpoch(epoch, (e, step, stepsPerEpoch, meanLoss, rows) -> {
-                            double total = meanLoss * step;
-                            bar.step(config.unlabeledImages(), total - lastTotal[0]);
-                            lastTotal[0] = total;
-                            lastRows[0] = rows;
-                        });
-                    } catch (NonFiniteTrainingException e) {
-                        bar.finishEpoch();
-                        throw run.stopped(e);
-                    }
-                    bar.finishEpoch();
-                    steps += training.getStepsPerEpoch();
-                    long rows = rowsBefore + training.getRowsForwarded();
-                    PretrainingStep.Terms terms = training.getEpochTerms();
-                    Object[] row = {
-                        epoch, loss, rows, terms.ntXent(), terms.suncet(), terms.supervisedWeight(),
-                        terms.ntXentGradientNorm(), terms.suncetGradientNorm(), terms.meanFeatureNorm()
-                    };
-                    run.endEpoch(epoch, row, training.getNetwork(), steps, rows,
-                            training.getOptimizer().momentumState());
-                }
-            } catch (UncheckedIOException e) {
-                throw e.getCause();
+            if (config.suncet()) {
+                OptionChecks.supportSampler(config.classesPerStep(), config.imagesPerClass(), data.split(),
+                        TrainingData.classNames(configuration), options.text("data"));
             }
-            System.out.println("pre-training done; run folder " + run.folder());
+            OptionChecks.totalSteps(epochs, data.train().size() / config.unlabeledImages(),
+                    "--batch " + config.unlabeledImages() + " of " + data.train().size() + " training images");
+            // everything is checked: only now is the run folder touched
+            try (TrainingRun run = TrainingRun.open(options, configuration, seed, COLUMNS)) {
+                train(run, config, data, configuration, manager);
+            }
         }
         return 0;
+    }
+
+    private static void train(TrainingRun run, PretrainConfig config, TrainingData data, Map<String, String> configuration,
+            NDManager manager) throws IOException {
+        int epochs = config.epochs();
+        long seed = config.seed();
+        run.exportModel(Networks.modelArguments(configuration, data), null);
+        TrainingRun.printNote(configuration);
+        TrainingState[] state = new TrainingState[1];
+        try (ContrastivePretraining training =
+                new ContrastivePretraining(config, data.train(), data.split(), network -> {
+                    try {
+                        state[0] = run.restore(network, manager);
+                        return state[0].stepsCompleted();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                })) {
+            Path labeled = run.folder().resolve("labeled-indices.txt");
+            if (!Files.exists(labeled)) {
+                run.writing(labeled, () -> data.split().write(labeled));
+            }
+            training.getOptimizer().loadMomentumState(run.momentum());
+            long rowsBefore = Long.parseLong(state[0].counters().get(TrainingRun.ROWS));
+            ProgressBar bar = TrainingRun.progressBar(epochs, training.getStepsPerEpoch());
+            long steps = state[0].stepsCompleted();
+            for (int epoch = state[0].epochsCompleted(); epoch < epochs; epoch++) {
+                Engine.getInstance().setRandomSeed((int) TrainingState.seedForEpoch(seed, epoch));
+                bar.startEpoch(epoch);
+                long[] lastRows = {training.getRowsForwarded()};
+                double[] lastTotal = {0};
+                double loss;
+                try {
+                    loss = training.runEpoch(epoch, (e, step, stepsPerEpoch, meanLoss, rows) -> {
+                        double total = meanLoss * step;
+                        bar.step(config.unlabeledImages(), total - lastTotal[0]);
+                        lastTotal[0] = total;
+                        lastRows[0] = rows;
+                        TestHooks.afterStep(e, step);
+                    });
+                } catch (NonFiniteTrainingException e) {
+                    bar.finishEpoch();
+                    throw run.stopped(e);
+                }
+                bar.finishEpoch();
+                steps += training.getStepsPerEpoch();
+                long rows = rowsBefore + training.getRowsForwarded();
+                PretrainingStep.Terms terms = training.getEpochTerms();
+                Object[] row = {
+                    epoch, loss, rows, terms.ntXent(), terms.suncet(), terms.supervisedWeight(),
+                    terms.ntXentGradientNorm(), terms.suncetGradientNorm(), terms.meanFeatureNorm()
+                };
+                run.endEpoch(epoch, row, training.getNetwork(), steps, rows,
+                        training.getOptimizer().momentumState());
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        System.out.println("pre-training done; run folder " + run.target());
     }
 }

@@ -21,62 +21,107 @@ import org.suncet.examples.run.MetricsCsv;
 import org.suncet.examples.run.ModelDirectory;
 import org.suncet.examples.run.ProgressBar;
 import org.suncet.examples.run.RunFolder;
+import org.suncet.examples.run.RunWriteException;
+import org.suncet.examples.run.StagedRunFolder;
 import org.suncet.examples.run.TrainingState;
 import org.suncet.train.NonFiniteTrainingException;
 
 /**
  * The bookkeeping around a training subcommand's epoch loop, in the order the {@code run} package
- * prescribes: open the {@link RunFolder} (fresh, {@code --resume} or {@code --overwrite}); on resume
- * load the last {@link Checkpoint} before anything is written, then cut {@code metrics.csv} back to
- * it; after each epoch append the metrics row, redraw the PNG curves ({@code <column>.png} against
- * the epoch), write the DJL model folder {@code model/} ({@link ModelDirectory}; a run that called
- * {@link #exportModel}) and save the checkpoint last, with the optimizer's momentum as named arrays
- * {@code momentum/<parameter>} and the rows forwarded as a counter. A step that goes non-finite
- * ends the run before anything of its epoch is written ({@link #stopped}).
+ * prescribes: open the run folder (fresh, {@code --resume} or {@code --overwrite}) through a {@link
+ * StagedRunFolder}; on resume load the last {@link Checkpoint} before anything is written, then
+ * record the resume and cut {@code metrics.csv} back to it; after each epoch append the metrics row,
+ * redraw the PNG curves ({@code <column>.png} against the epoch), write the DJL model folder {@code
+ * model/} ({@link ModelDirectory}; a run that called {@link #exportModel}) and save the checkpoint
+ * last, with the optimizer's momentum as named arrays {@code momentum/<parameter>} and the rows
+ * forwarded as a counter. A step that goes non-finite ends the run before anything of its epoch is
+ * written ({@link #stopped}).
+ *
+ * <p><b>Nothing lost by a failed command.</b> A command calls {@link #open} only once every option,
+ * the data and the settings derived from them have been checked. A fresh or overwritten run is
+ * built in a hidden sibling folder and becomes {@code --out} when its first checkpoint is written;
+ * a command that fails (or is killed) before then leaves {@code --out} as it was, an earlier run in
+ * it included, and {@link #close()} deletes what it built. A resume changes no file until its
+ * checkpoint has loaded. A file that cannot be written (a full disk) ends the command with a
+ * {@link RunWriteException} naming the file and the last complete checkpoint, which {@code
+ * --resume} continues from.
  *
  * <p>The model folder is written before the checkpoint: a run killed between the two has a model
  * one epoch ahead of its checkpoint (both whole), and {@code --resume} rewrites it with the same
  * bytes when it redoes that epoch; {@code evaluate} then reads the checkpoint's epoch and falls back
  * to the checkpoint.
  */
-final class TrainingRun {
+final class TrainingRun implements AutoCloseable {
 
     static final String ROWS = "rowsForwarded";
     private static final String MOMENTUM = "momentum/";
 
-    private final RunFolder folder;
+    /** A write of one of the run's files. */
+    @FunctionalInterface
+    interface Write {
+        void run() throws IOException;
+    }
+
+    private final StagedRunFolder folder;
     private final List<String> columns;
     private final long seed;
     private MetricsCsv metrics;
     private TrainingState state;
+    /** The epochs the last complete checkpoint of the run holds (0: none yet). */
+    private int savedEpochs;
     private Map<String, String> modelArguments;
     private List<String> classNames;
 
-    private TrainingRun(RunFolder folder, List<String> columns, long seed) {
+    private TrainingRun(StagedRunFolder folder, List<String> columns, long seed) {
         this.folder = folder;
         this.columns = columns;
         this.seed = seed;
     }
 
-    static TrainingRun open(Options options, Map<String, String> configuration, long seed, List<String> columns)
-            throws IOException {
+    /**
+     * Checks {@code --out}, {@code --resume} and {@code --overwrite} without touching anything: the
+     * first thing a training command does after parsing.
+     */
+    static void checkOut(Options options) {
         if (!options.has("out")) {
             throw new IllegalArgumentException("--out RUN_FOLDER is required; usage: " + options.usage());
         }
         if (options.on("resume") && options.on("overwrite")) {
             throw new IllegalArgumentException("--resume and --overwrite exclude each other");
         }
+    }
+
+    /**
+     * Opens the run folder {@code --out} names; call it once everything else is checked.
+     *
+     * @throws IllegalArgumentException if the folder does not fit the mode or cannot be written
+     */
+    static TrainingRun open(Options options, Map<String, String> configuration, long seed, List<String> columns)
+            throws IOException {
+        checkOut(options);
         RunFolder.Mode mode =
                 options.on("resume") ? RunFolder.Mode.RESUME : options.on("overwrite") ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.FRESH;
         Path out = Path.of(options.text("out"));
-        RunFolder folder;
+        StagedRunFolder folder;
         try {
-            folder = RunFolder.open(out, mode, configuration, Map.of("run", seed));
+            folder = StagedRunFolder.open(out, mode, configuration, Map.of("run", seed));
         } catch (FileSystemException e) {
             throw new IllegalArgumentException("cannot write run folder " + out + ": " + reason(e), e);
+        } catch (IOException e) {
+            throw new RunWriteException("cannot write run folder " + out + ": " + describe(e) + "; nothing was saved and "
+                    + out + " is as it was", e);
         }
-        folder.versionChanges().forEach(change -> System.out.println("note: version changed since the run began: " + change));
+        folder.notes().forEach(note -> System.out.println("note: " + note));
+        folder.run().versionChanges().forEach(change -> System.out.println("note: version changed since the run began: " + change));
         return new TrainingRun(folder, columns, seed);
+    }
+
+    /** What an IOException says, in a few words. */
+    static String describe(IOException e) {
+        if (e instanceof FileSystemException fileSystem) {
+            return reason(fileSystem);
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     /**
@@ -118,12 +163,13 @@ final class TrainingRun {
     }
 
     /**
-     * Loads the last checkpoint into {@code block} when resuming one, and opens the metrics.
+     * Loads the last checkpoint into {@code block} when resuming one, records the resume, and opens
+     * the metrics.
      *
      * @return where the run stands (epoch 0 for a fresh run)
      */
     TrainingState restore(Block block, NDManager manager) throws IOException {
-        Optional<Path> checkpoint = folder.isResumed() ? Checkpoint.find(folder.folder()) : Optional.empty();
+        Optional<Path> checkpoint = folder.isResumed() ? Checkpoint.find(folder.target()) : Optional.empty();
         Map<String, NDArray> momentum = new TreeMap<>();
         if (checkpoint.isPresent()) {
             Checkpoint.Restored restored = Checkpoint.load(checkpoint.get(), block, manager);
@@ -133,15 +179,19 @@ final class TrainingRun {
                     momentum.put(name.substring(MOMENTUM.length()), array);
                 }
             });
-            System.out.println("resuming " + folder.folder() + " after epoch " + state.epochsCompleted());
+            System.out.println("resuming " + folder.target() + " after epoch " + state.epochsCompleted());
         } else {
             state = new TrainingState(0, 0, seed, Map.of(ROWS, "0"));
         }
+        savedEpochs = state.epochsCompleted();
         this.momentum = momentum;
-        Path file = folder.resolve("metrics.csv");
-        metrics = folder.isResumed()
-                ? MetricsCsv.resume(file, columns, state.epochsCompleted() - 1L)
-                : MetricsCsv.create(file, columns);
+        Path file = folder.folder().resolve("metrics.csv");
+        if (folder.isResumed()) {
+            writing(folder.target().resolve(RunFolder.RUN_FILE), folder::commit);
+            writing(file, () -> metrics = MetricsCsv.resume(file, columns, state.epochsCompleted() - 1L));
+        } else {
+            writing(file, () -> metrics = MetricsCsv.create(file, columns));
+        }
         return state;
     }
 
@@ -173,10 +223,13 @@ final class TrainingRun {
         this.classNames = classes == null ? null : List.copyOf(classes);
     }
 
-    /** Appends the epoch's row, redraws the plots, writes the model folder, then saves the checkpoint. */
+    /**
+     * Appends the epoch's row, redraws the plots, writes the model folder, then saves the checkpoint;
+     * the first checkpoint of a fresh or overwritten run then makes the run {@code --out}'s.
+     */
     void endEpoch(int epoch, Object[] row, Block block, long steps, long rows, Map<String, NDArray> optimizerMomentum)
             throws IOException {
-        metrics.append(row);
+        writing(metrics.file(), () -> metrics.append(row));
         double[] epochs = metrics.column(columns.get(0));
         for (int c = 1; c < columns.size(); c++) {
             String column = columns.get(c);
@@ -184,24 +237,69 @@ final class TrainingRun {
             if (column.equals("rows_forwarded") || java.util.Arrays.stream(values).noneMatch(Double::isFinite)) {
                 continue; // a column with no finite value yet (suncet in a SimCLR run) has no plot
             }
-            LinePlot.builder()
+            Path plot = folder().resolve(column + ".png");
+            writing(plot, () -> LinePlot.builder()
                     .setTitle(column.replace('_', ' ') + " per epoch")
                     .optAxisLabels("epoch", column)
                     .addSeries(column, epochs, values)
                     .build()
-                    .write(folder.resolve(column + ".png"));
+                    .write(plot));
         }
         Map<String, NDArray> arrays = new TreeMap<>();
         optimizerMomentum.forEach((name, array) -> arrays.put(MOMENTUM + name, array));
         state = new TrainingState(epoch + 1, steps, seed, Map.of(ROWS, Long.toString(rows)));
         if (modelArguments != null) {
-            ModelDirectory.write(folder.folder(), block, epoch + 1, modelArguments, classNames);
+            writing(folder().resolve(ModelDirectory.FOLDER),
+                    () -> ModelDirectory.write(folder(), block, epoch + 1, modelArguments, classNames));
         }
-        Checkpoint.save(folder.folder(), block, state, arrays);
+        writing(folder().resolve(Checkpoint.FILE_NAME), () -> Checkpoint.save(folder(), block, state, arrays));
+        savedEpochs = epoch + 1;
+        if (!folder.isCommitted()) {
+            try {
+                folder.commit();
+            } catch (IOException e) {
+                throw new RunWriteException("could not move the new run from " + folder.folder() + " into " + folder.target()
+                        + ": " + describe(e) + "; " + folder.target() + " is as it was before the command", e);
+            }
+            Path file = folder().resolve("metrics.csv");
+            writing(file, () -> metrics = MetricsCsv.resume(file, columns, epoch)); // the same rows, now in --out
+        }
     }
 
+    /** The folder the run's files go to now (a fresh run's staging folder until its first checkpoint). */
     Path folder() {
         return folder.folder();
+    }
+
+    /** The run folder {@code --out} names. */
+    Path target() {
+        return folder.target();
+    }
+
+    /**
+     * Runs one write of the run's {@code file}; an IOException becomes a {@link RunWriteException}
+     * naming the file and what the run kept ({@link #kept}).
+     */
+    void writing(Path file, Write write) throws IOException {
+        try {
+            write.run();
+        } catch (RunWriteException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new RunWriteException("could not write " + file + ": " + describe(e) + "; " + kept(), e);
+        }
+    }
+
+    /**
+     * What the run kept when it stopped early: its last complete checkpoint (named, with its epoch)
+     * that {@code --resume} continues from, or that nothing was saved and {@code --out} is as it was.
+     */
+    private String kept() {
+        if (savedEpochs > 0 && (folder.isCommitted() || folder.isResumed())) {
+            return "the last complete checkpoint " + folder.target().resolve(Checkpoint.FILE_NAME) + " (after epoch "
+                    + savedEpochs + ") is intact: free some space (or fix the cause) and continue the run with --resume";
+        }
+        return "nothing was saved: the run has no checkpoint yet, and " + folder.target() + " is as it was before the command";
     }
 
     /**
@@ -210,12 +308,21 @@ final class TrainingRun {
      * epoch) is intact and {@code --resume} continues from it.
      */
     NonFiniteTrainingException stopped(NonFiniteTrainingException e) {
-        if (state != null && state.epochsCompleted() > 0) {
-            return e.withContext("; nothing of epoch " + (state.epochsCompleted() + 1)
-                    + " was saved: the last good checkpoint " + folder.folder().resolve(Checkpoint.FILE_NAME)
-                    + " (after epoch " + state.epochsCompleted() + ") is intact, resume from it with --resume");
+        if (savedEpochs > 0) {
+            return e.withContext("; nothing of epoch " + (savedEpochs + 1)
+                    + " was saved: the last good checkpoint " + folder.target().resolve(Checkpoint.FILE_NAME)
+                    + " (after epoch " + savedEpochs + ") is intact, resume from it with --resume");
         }
-        return e.withContext("; nothing was saved: the run has no checkpoint yet (--overwrite starts it again)");
+        return e.withContext("; " + kept());
+    }
+
+    /**
+     * Deletes what a fresh or overwritten run built if it ended before its first checkpoint: {@code
+     * --out} is then as it was before the command.
+     */
+    @Override
+    public void close() throws IOException {
+        folder.close();
     }
 
     /** The resolved configuration of an earlier run, checked to be of one of {@code commands}. */

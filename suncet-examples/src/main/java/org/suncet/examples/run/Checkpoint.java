@@ -122,6 +122,7 @@ public final class Checkpoint {
                 out.writeUTF(parameter.getValue());
             }
             block.saveParameters(out);
+            TestHooks.diskFullAtCheckpoint(state.epochsCompleted());
             out.writeInt(sorted.size());
             for (Map.Entry<String, NDArray> entry : sorted.entrySet()) {
                 byte[] encoded = entry.getValue().encode();
@@ -129,6 +130,8 @@ public final class Checkpoint {
                 out.writeInt(encoded.length);
                 out.write(encoded);
             }
+            out.flush();
+            TestHooks.inCheckpointWrite(state.epochsCompleted());
         });
         return file;
     }

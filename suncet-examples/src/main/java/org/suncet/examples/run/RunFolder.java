@@ -41,6 +41,11 @@ import java.util.stream.Stream;
  *       holds no run is refused even here, so a mistyped path never deletes unrelated files.
  * </ul>
  *
+ * <p><b>Checking without writing.</b> {@link #checkTarget} makes the refusals of a fresh or
+ * overwritten run, and {@link #inspect} those of a resume, without writing anything; {@link
+ * #recordResume()} then records the resume once it has started. {@link StagedRunFolder} builds on
+ * them so that a failed command changes no file.
+ *
  * <p>Both properties files are written atomically (temporary file, fsync, rename) with keys in
  * sorted order. Bad arguments and refusals throw {@link IllegalArgumentException} with a one-line
  * message naming the folder.
@@ -70,6 +75,8 @@ public final class RunFolder {
     private final Map<String, String> configuration;
     private final Map<String, Long> seeds;
     private final List<String> versionChanges;
+    /** The {@value #RUN_FILE} a resume will write ({@link #recordResume}); null when there is none. */
+    private Map<String, String> pendingRecord;
 
     private RunFolder(
             Path folder, boolean resumed, Map<String, String> configuration, Map<String, Long> seeds, List<String> versionChanges) {
@@ -121,6 +128,83 @@ public final class RunFolder {
             throw new IllegalArgumentException("run folder " + folder + " is a file, not a folder");
         }
         Map<String, String> resolved = resolve(configuration);
+        Map<String, Long> seedCopy = checkSeeds(seeds);
+        switch (mode) {
+            case RESUME:
+                RunFolder resumed = inspect(folder, resolved, seedCopy, versions);
+                resumed.recordResume();
+                return resumed;
+            case FRESH:
+            case OVERWRITE:
+                checkTarget(folder, mode);
+                if (mode == Mode.OVERWRITE && holdsRun(folder)) {
+                    deleteContents(folder);
+                }
+                return create(folder, resolved, seedCopy, versions);
+            default:
+                throw new AssertionError(mode);
+        }
+    }
+
+    /**
+     * Checks, writing nothing, that {@code folder} may be opened in {@code mode} {@link Mode#FRESH}
+     * or {@link Mode#OVERWRITE}: the refusals of {@link #open}, for a program that validates
+     * everything before it writes anything.
+     *
+     * @param folder the run folder
+     * @param mode {@link Mode#FRESH} or {@link Mode#OVERWRITE}
+     * @throws IllegalArgumentException if the mode does not fit the folder (see the class javadoc), or
+     *     the mode is {@link Mode#RESUME} (use {@link #inspect})
+     * @throws IOException if the folder cannot be listed
+     */
+    public static void checkTarget(Path folder, Mode mode) throws IOException {
+        if (folder == null || mode == null || mode == Mode.RESUME) {
+            throw new IllegalArgumentException("folder must be given and mode FRESH or OVERWRITE, got " + folder + ", " + mode);
+        }
+        if (Files.exists(folder) && !Files.isDirectory(folder)) {
+            throw new IllegalArgumentException("run folder " + folder + " is a file, not a folder");
+        }
+        boolean holdsRun = holdsRun(folder);
+        boolean empty = !Files.exists(folder) || isEmpty(folder);
+        if (mode == Mode.FRESH) {
+            if (holdsRun) {
+                throw new IllegalArgumentException(
+                        "run folder " + folder + " already holds a run; pass --resume to continue it or --overwrite to start over");
+            }
+            if (!empty) {
+                throw new IllegalArgumentException(
+                        "run folder " + folder + " is not empty and holds no run (no " + RUN_FILE + "); choose a new or empty folder");
+            }
+        } else if (!holdsRun && !empty) {
+            throw new IllegalArgumentException(
+                    "refusing to overwrite " + folder + ": it is not empty and holds no run (no " + RUN_FILE
+                            + "), so deleting it could lose unrelated files; choose a new or empty folder");
+        }
+    }
+
+    /**
+     * Checks that {@code folder} holds a run with this configuration and these seeds, as {@link
+     * Mode#RESUME} does, and writes nothing: the run's record ({@value #RUN_FILE}) learns of the
+     * resume only when the program calls {@link #recordResume()}, once the run's checkpoint has
+     * loaded, so a resume that cannot start changes no file.
+     *
+     * @param folder the run folder
+     * @param configuration the resolved configuration; values are recorded with {@code
+     *     String.valueOf}
+     * @param seeds the run's seeds by name
+     * @return the run folder, {@link #isResumed() resumed}
+     * @throws IllegalArgumentException if the folder holds no run, or one with another configuration
+     *     or other seeds
+     * @throws IOException if reading fails
+     */
+    public static RunFolder inspect(Path folder, Map<String, ?> configuration, Map<String, Long> seeds) throws IOException {
+        if (folder == null || configuration == null || seeds == null) {
+            throw new IllegalArgumentException("folder, configuration and seeds must not be null, got folder " + folder);
+        }
+        return inspect(folder, resolve(configuration), checkSeeds(seeds), Versions.current());
+    }
+
+    private static Map<String, Long> checkSeeds(Map<String, Long> seeds) {
         Map<String, Long> seedCopy = new TreeMap<>();
         for (Map.Entry<String, Long> seed : seeds.entrySet()) {
             if (seed.getKey() == null || seed.getKey().isEmpty() || seed.getValue() == null) {
@@ -129,38 +213,34 @@ public final class RunFolder {
             }
             seedCopy.put(seed.getKey(), seed.getValue());
         }
-        boolean holdsRun = holdsRun(folder);
-        boolean empty = !Files.exists(folder) || isEmpty(folder);
-        switch (mode) {
-            case RESUME:
-                if (!holdsRun) {
-                    throw new IllegalArgumentException(
-                            "nothing to resume: " + folder + " holds no run (no " + RUN_FILE + "); drop --resume to start a fresh run");
-                }
-                return resume(folder, resolved, seedCopy, versions);
-            case FRESH:
-                if (holdsRun) {
-                    throw new IllegalArgumentException(
-                            "run folder " + folder + " already holds a run; pass --resume to continue it or --overwrite to start over");
-                }
-                if (!empty) {
-                    throw new IllegalArgumentException(
-                            "run folder " + folder + " is not empty and holds no run (no " + RUN_FILE + "); choose a new or empty folder");
-                }
-                return create(folder, resolved, seedCopy, versions);
-            case OVERWRITE:
-                if (!holdsRun && !empty) {
-                    throw new IllegalArgumentException(
-                            "refusing to overwrite " + folder + ": it is not empty and holds no run (no " + RUN_FILE
-                                    + "), so deleting it could lose unrelated files; choose a new or empty folder");
-                }
-                if (holdsRun) {
-                    deleteContents(folder);
-                }
-                return create(folder, resolved, seedCopy, versions);
-            default:
-                throw new AssertionError(mode);
+        return seedCopy;
+    }
+
+    private static RunFolder inspect(Path folder, Map<String, String> configuration, Map<String, Long> seeds, Versions versions)
+            throws IOException {
+        if (Files.exists(folder) && !Files.isDirectory(folder)) {
+            throw new IllegalArgumentException("run folder " + folder + " is a file, not a folder");
         }
+        if (!holdsRun(folder)) {
+            throw new IllegalArgumentException(
+                    "nothing to resume: " + folder + " holds no run (no " + RUN_FILE + "); drop --resume to start a fresh run");
+        }
+        return resume(folder, configuration, seeds, versions);
+    }
+
+    /**
+     * Records in {@value #RUN_FILE} that the run was resumed (the count and the time), once; a run
+     * folder {@link #inspect} returned calls it when the resume has started. Does nothing for a run
+     * that was not resumed or whose resume is recorded.
+     *
+     * @throws IOException if writing fails; {@value #RUN_FILE} is then as it was
+     */
+    public void recordResume() throws IOException {
+        if (pendingRecord == null) {
+            return;
+        }
+        writeProperties(folder.resolve(RUN_FILE), "suncet run: seeds, versions, times", pendingRecord);
+        pendingRecord = null;
     }
 
     /**
@@ -268,8 +348,9 @@ public final class RunFolder {
         int resumes = parseCount(run.get("resumes"));
         run.put("resumes", Integer.toString(resumes + 1));
         run.put("resumed.last", now());
-        writeProperties(folder.resolve(RUN_FILE), "suncet run: seeds, versions, times", run);
-        return new RunFolder(folder, true, configuration, seeds, versionChanges);
+        RunFolder resumed = new RunFolder(folder, true, configuration, seeds, versionChanges);
+        resumed.pendingRecord = run;
+        return resumed;
     }
 
     private static Map<String, String> resolve(Map<String, ?> configuration) {

@@ -14,5 +14,11 @@
  * metrics row; redraw the plots; write the model folder; save the checkpoint last. A run
  * interrupted at any point then resumes from its last checkpoint with {@link org.suncet.examples.run.MetricsCsv#resume} dropping
  * any row written after it, and ends with the same CSV as an uninterrupted run.
+ *
+ * <p>A {@link org.suncet.examples.run.StagedRunFolder} builds a new or overwritten run beside its
+ * target and swaps it in at the first checkpoint, so a command that fails or is killed before then
+ * leaves the earlier run intact; a write that fails (a full disk) ends with a {@link
+ * org.suncet.examples.run.RunWriteException} naming the file and the last complete checkpoint. {@link
+ * org.suncet.examples.run.TestHooks} lets tests fail or pause a run at an exact point.
  */
 package org.suncet.examples.run;
