@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -49,7 +48,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * indices.
  *
  * <p><b>Reproducibility.</b> Every batch is a pure function of the seeds and {@code (epoch, step)}:
- * the unlabeled images of epoch e are a Fisher–Yates permutation of the source drawn from {@code
+ * the unlabeled images of epoch e are a {@link SeededPermutation} of the source drawn from {@code
  * java.util.Random(seed·1000003 + e)} (the order {@code ContrastivePretraining} in suncet-examples
  * uses), cut into consecutive batches of n (the last partial batch dropped); view v of image i is
  * keyed {@code (e, i, v)} in the views' own seed ({@link ViewKey}); the support's indices are the
@@ -256,26 +255,10 @@ public final class MultiViewDataset implements Dataset {
     private long[] orderOf(int epoch) {
         EpochOrder last = lastOrder;
         if (last == null || last.epoch() != epoch) {
-            last = new EpochOrder(epoch, permutation(Math.toIntExact(source.size()), seed * 1_000_003L + epoch));
+            last = new EpochOrder(epoch, SeededPermutation.of(Math.toIntExact(source.size()), seed * 1_000_003L + epoch));
             lastOrder = last;
         }
         return last.order();
-    }
-
-    /** Fisher–Yates over {@code 0 .. size − 1} with {@code java.util.Random(seed)}. */
-    static long[] permutation(int size, long seed) {
-        long[] order = new long[size];
-        for (int i = 0; i < size; i++) {
-            order[i] = i;
-        }
-        Random random = new Random(seed);
-        for (int i = size - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            long keep = order[i];
-            order[i] = order[j];
-            order[j] = keep;
-        }
-        return order;
     }
 
     /** One epoch's batches, made on demand. */

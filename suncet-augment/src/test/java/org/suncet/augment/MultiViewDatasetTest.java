@@ -141,7 +141,7 @@ class MultiViewDatasetTest {
             }
             assertEquals(3, step);
             assertEquals(seen.size(), seen.stream().distinct().count(), "no image twice in an epoch");
-            long[] order = MultiViewDataset.permutation(IMAGES, SEED * 1_000_003L + 1);
+            long[] order = SeededPermutation.of(IMAGES, SEED * 1_000_003L + 1);
             assertEquals(Arrays.stream(order).limit(3L * N).boxed().toList(), seen,
                     "the order is the recipe's seeded Fisher–Yates permutation");
         }

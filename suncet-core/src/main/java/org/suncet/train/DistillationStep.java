@@ -49,7 +49,7 @@ import org.suncet.ndarray.Scalars;
  *
  * <p>Like {@link SupervisedStep} the step reads back to the host only for its finite check (the
  * default loss is built with value checks off; a loss passed with {@code optLoss} keeps its own
- * setting). Results are owned by the unlabeled images' manager; every other array the step makes is
+ * setting) and, when the trainer has metrics, for {@link StepMetrics}. Results are owned by the unlabeled images' manager; every other array the step makes is
  * closed, and {@code trainer.step()} runs outside the step's scope.
  *
  * <p><b>Non-finite values.</b> By default the step checks, after backward and before {@code
@@ -74,7 +74,9 @@ import org.suncet.ndarray.Scalars;
  * With α = 1 a trainer whose loss is the step's {@link DistillationLoss} thus reports the
  * distillation loss through DJL's evaluator listeners. The loop fires {@code onEpoch} (the trainer
  * fires {@code onTrainingBegin} and {@code onTrainingEnd}). A step that fails its finite check
- * tells no listener. Listeners only read: the arithmetic is the same with and without them.
+ * tells no listener. Listeners only read: the arithmetic is the same with and without them. When
+ * the student's trainer has DJL {@code Metrics}, the step first records its loss there ({@link
+ * StepMetrics#LOSS}: one more read to the host), for the listeners to read.
  */
 public final class DistillationStep {
 
@@ -304,6 +306,7 @@ public final class DistillationStep {
             if (checkFinite) {
                 FiniteCheck.checkBeforeUpdate(loss, student);
             }
+            StepMetrics.recordLoss(student, loss);
             NDList targets = mixed ? new NDList(target, labels) : new NDList(target);
             TrainingBatchEvent.notify(
                     student,

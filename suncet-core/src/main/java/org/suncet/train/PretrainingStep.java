@@ -67,9 +67,10 @@ import org.suncet.loss.SuNCEtPretrainingLoss;
  * forward only), {@value #METRIC_BACKWARD} (the objective's backward to z and the network's),
  * {@value #METRIC_DIAGNOSTICS} (the terms above, on the device), {@value #METRIC_FINITE_CHECK} (the
  * check with its one host read) and {@value #METRIC_LISTENERS}; the trainer itself records {@code
- * forward} and {@code step} (the optimizer update). Without metrics nothing is recorded. On an
- * asynchronous device a phase's time is when its work was queued, not done, except for the
- * finite check's host read, which waits for all of it.
+ * forward} and {@code step} (the optimizer update). It also records the objective's value as
+ * {@link StepMetrics#LOSS}, before it tells the listeners, so a listener reads the step's loss
+ * there. Without metrics nothing is recorded. On an asynchronous device a phase's time is when its
+ * work was queued, not done, except for the finite check's host read, which waits for all of it.
  */
 public final class PretrainingStep {
 
@@ -241,6 +242,7 @@ public final class PretrainingStep {
                 FiniteCheck.checkBeforeUpdate(loss, trainer);
                 trainer.addMetric(METRIC_FINITE_CHECK, begin);
             }
+            StepMetrics.recordLoss(trainer, loss);
             NDList labels = supervised ? new NDList(supportLabels) : new NDList();
             long begin = System.nanoTime();
             TrainingBatchEvent.notify(

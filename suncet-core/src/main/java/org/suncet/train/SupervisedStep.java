@@ -35,7 +35,7 @@ import ai.djl.training.loss.SoftmaxCrossEntropyLoss;
  * FiniteCheck}); if not, it zeroes the gradients and throws {@link NonFiniteTrainingException}, so
  * the parameters and the optimizer keep the last good step's state. That check is the step's only
  * read back to the host (one small array); {@code new SupervisedStep(index, false)} switches it
- * off, and then the step reads nothing back.
+ * off, and then the step reads nothing back (unless the trainer has metrics: {@link StepMetrics}).
  *
  * <p>Input: {@code images [B, ...]} (B ≥ 1) in whatever layout the block takes; {@code labels [B]}
  * class ids of any numeric dtype holding integers (DJL's Fashion-MNIST gives float32; they are cast
@@ -52,7 +52,9 @@ import ai.djl.training.loss.SoftmaxCrossEntropyLoss;
  * predictions the block's outputs. The loop fires {@code onEpoch} (the trainer fires {@code
  * onTrainingBegin} when it is made and {@code onTrainingEnd} when it is closed). A step that fails
  * its finite check tells no listener. Listeners only read: the arithmetic is the same with and
- * without them.
+ * without them. When the trainer has DJL {@code Metrics}, the step first records its loss and
+ * training accuracy there ({@link StepMetrics}: one more read of each to the host), for the
+ * listeners to read.
  */
 public final class SupervisedStep {
 
@@ -153,6 +155,8 @@ public final class SupervisedStep {
             if (checkFinite) {
                 FiniteCheck.checkBeforeUpdate(loss, trainer);
             }
+            StepMetrics.recordLoss(trainer, loss);
+            StepMetrics.recordAccuracy(trainer, correct, rows);
             TrainingBatchEvent.notify(
                     trainer, new NDList(images), new NDList(labels), outputs, rows, progress);
         } finally {

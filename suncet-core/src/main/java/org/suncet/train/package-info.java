@@ -10,7 +10,8 @@
  * are finite before it updates anything: {@link org.suncet.train.FiniteCheck}, {@link
  * org.suncet.train.NonFiniteTrainingException}, and tells the trainer's DJL training listeners
  * about each batch as {@code EasyTrain} does, at the {@link org.suncet.train.BatchProgress} its
- * caller gives), and evaluation ({@link org.suncet.train.ClassifierEvaluation}, {@link
+ * caller gives, with the step's loss in the trainer's DJL metrics: {@link
+ * org.suncet.train.StepMetrics}), and evaluation ({@link org.suncet.train.ClassifierEvaluation}, {@link
  * org.suncet.train.SoftNearestNeighbour}, and as training listeners that measure held-out accuracy
  * every k epochs: {@link org.suncet.train.SoftKnnTrainingListener}, {@link
  * org.suncet.train.LinearProbeTrainingListener}).

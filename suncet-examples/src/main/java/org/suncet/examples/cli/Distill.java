@@ -12,7 +12,7 @@ import java.util.Set;
 import picocli.CommandLine.Model.CommandSpec;
 import org.suncet.examples.recipe.DistillationTraining;
 import org.suncet.examples.run.Checkpoint;
-import org.suncet.examples.run.ProgressBar;
+import org.suncet.examples.run.ProgressBarTrainingListener;
 import org.suncet.examples.run.TrainingState;
 import org.suncet.train.NonFiniteTrainingException;
 
@@ -142,24 +142,24 @@ public final class Distill {
 
     private static void train(TrainingRun run, TrainingState state, Block teacher, Block student, TrainingData data,
             int epochs, int batch, float rate, long seed) throws IOException {
-        try (DistillationTraining training =
-                new DistillationTraining(teacher, student, data.train(), epochs, batch, rate, seed, state.stepsCompleted())) {
+        int stepsPerEpoch = data.train().size() / batch;
+        ProgressBarTrainingListener progress = TrainingRun.progress(epochs, stepsPerEpoch);
+        try (DistillationTraining training = new DistillationTraining(
+                teacher, student, data.train(), epochs, batch, rate, seed, state.stepsCompleted(), List.of(progress))) {
+            TrainingRun.attached(training.getTrainer(), training.getStepsPerEpoch(), stepsPerEpoch);
             training.getOptimizer().loadMomentumState(run.momentum());
             long rowsBefore = Long.parseLong(state.counters().get(TrainingRun.ROWS));
-            ProgressBar bar = TrainingRun.progressBar(epochs, training.getStepsPerEpoch());
             long steps = state.stepsCompleted();
             for (int epoch = state.epochsCompleted(); epoch < epochs; epoch++) {
                 Engine.getInstance().setRandomSeed((int) TrainingState.seedForEpoch(seed, epoch));
-                bar.startEpoch(epoch);
+                progress.startEpoch(epoch); // the trainer's listener events draw the line
                 double loss;
                 try {
-                    loss = training.runEpoch(epoch, (images, stepLoss) -> bar.step(images, stepLoss));
+                    loss = training.runEpoch(epoch, null);
                 } catch (NonFiniteTrainingException e) {
-                    bar.finishEpoch();
                     throw run.stopped(e);
                 }
                 double top1 = training.evaluate(data.test()).top1();
-                bar.finishEpoch();
                 System.out.printf("epoch %d: student %s top-1 %.4f%n", epoch + 1, data.heldOut() ? "test" : "training-image", top1);
                 steps += training.getStepsPerEpoch();
                 long rows = rowsBefore + training.getRowsForwarded();

@@ -13,7 +13,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import org.suncet.examples.data.ImageData;
 import org.suncet.examples.recipe.SupervisedTraining;
 import org.suncet.examples.run.Checkpoint;
-import org.suncet.examples.run.ProgressBar;
+import org.suncet.examples.run.ProgressBarTrainingListener;
 import org.suncet.examples.run.TrainingState;
 import org.suncet.train.NonFiniteTrainingException;
 import org.suncet.models.ContrastiveModel;
@@ -154,24 +154,25 @@ public final class Finetune {
 
     private static void train(TrainingRun run, TrainingState state, Block classifier, ImageData labeled, TrainingData data,
             int epochs, int batch, float rate, long seed) throws IOException {
+        int stepsPerEpoch = labeled.size() / batch;
+        ProgressBarTrainingListener progress = TrainingRun.progress(epochs, stepsPerEpoch);
         try (SupervisedTraining training =
-                new SupervisedTraining(classifier, labeled, epochs, batch, rate, seed, state.stepsCompleted())) {
+                new SupervisedTraining(classifier, labeled, epochs, batch, rate, seed, state.stepsCompleted(),
+                        SupervisedTraining.cropAndFlip(labeled, seed), List.of(progress))) {
+            TrainingRun.attached(training.getTrainer(), training.getStepsPerEpoch(), stepsPerEpoch);
             training.getOptimizer().loadMomentumState(run.momentum());
             long rowsBefore = Long.parseLong(state.counters().get(TrainingRun.ROWS));
-            ProgressBar bar = TrainingRun.progressBar(epochs, training.getStepsPerEpoch());
             long steps = state.stepsCompleted();
             for (int epoch = state.epochsCompleted(); epoch < epochs; epoch++) {
                 Engine.getInstance().setRandomSeed((int) TrainingState.seedForEpoch(seed, epoch));
-                bar.startEpoch(epoch);
+                progress.startEpoch(epoch); // the trainer's listener events draw the line
                 double[] result;
                 try {
-                    result = training.runEpoch(epoch, bar::step);
+                    result = training.runEpoch(epoch);
                 } catch (NonFiniteTrainingException e) {
-                    bar.finishEpoch();
                     throw run.stopped(e);
                 }
                 double top1 = training.evaluate(data.test()).top1();
-                bar.finishEpoch();
                 System.out.printf("epoch %d: %s top-1 %.4f%n", epoch + 1, data.heldOut() ? "test" : "training-image", top1);
                 steps += training.getStepsPerEpoch();
                 long rows = rowsBefore + training.getRowsForwarded();

@@ -14,7 +14,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import org.suncet.examples.data.DebianFashionMnist;
 import org.suncet.examples.recipe.ContrastivePretraining;
 import org.suncet.examples.recipe.PretrainConfig;
-import org.suncet.examples.run.ProgressBar;
+import org.suncet.examples.run.ProgressBarTrainingListener;
 import org.suncet.examples.run.TestHooks;
 import org.suncet.examples.run.TrainingState;
 import org.suncet.train.NonFiniteTrainingException;
@@ -184,6 +184,9 @@ public final class Pretrain {
         run.exportModel(Networks.modelArguments(configuration, data), null);
         TrainingRun.printNote(configuration);
         TrainingState[] state = new TrainingState[1];
+        // the recipe's steps per epoch with stepsPerEpoch 0: every whole batch of the training images
+        int stepsPerEpoch = data.train().size() / config.unlabeledImages();
+        ProgressBarTrainingListener progress = TrainingRun.progress(epochs, stepsPerEpoch);
         try (ContrastivePretraining training =
                 new ContrastivePretraining(config, data.train(), data.split(), network -> {
                     try {
@@ -192,34 +195,26 @@ public final class Pretrain {
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
-                })) {
+                }, List.of(progress))) {
+            TrainingRun.attached(training.getTrainer(), training.getStepsPerEpoch(), stepsPerEpoch);
             Path labeled = run.folder().resolve("labeled-indices.txt");
             if (!Files.exists(labeled)) {
                 run.writing(labeled, () -> data.split().write(labeled));
             }
             training.getOptimizer().loadMomentumState(run.momentum());
             long rowsBefore = Long.parseLong(state[0].counters().get(TrainingRun.ROWS));
-            ProgressBar bar = TrainingRun.progressBar(epochs, training.getStepsPerEpoch());
             long steps = state[0].stepsCompleted();
             for (int epoch = state[0].epochsCompleted(); epoch < epochs; epoch++) {
                 Engine.getInstance().setRandomSeed((int) TrainingState.seedForEpoch(seed, epoch));
-                bar.startEpoch(epoch);
-                long[] lastRows = {training.getRowsForwarded()};
-                double[] lastTotal = {0};
+                // the trainer's listener events draw the progress line (a step that fails leaves its
+                // epoch's line open; closing the recipe prints it); the callback only runs the hook
+                progress.startEpoch(epoch);
                 double loss;
                 try {
-                    loss = training.runEpoch(epoch, (e, step, stepsPerEpoch, meanLoss, rows) -> {
-                        double total = meanLoss * step;
-                        bar.step(config.unlabeledImages(), total - lastTotal[0]);
-                        lastTotal[0] = total;
-                        lastRows[0] = rows;
-                        TestHooks.afterStep(e, step);
-                    });
+                    loss = training.runEpoch(epoch, (e, step, epochSteps, meanLoss, rows) -> TestHooks.afterStep(e, step));
                 } catch (NonFiniteTrainingException e) {
-                    bar.finishEpoch();
                     throw run.stopped(e);
                 }
-                bar.finishEpoch();
                 steps += training.getStepsPerEpoch();
                 long rows = rowsBefore + training.getRowsForwarded();
                 PretrainingStep.Terms terms = training.getEpochTerms();

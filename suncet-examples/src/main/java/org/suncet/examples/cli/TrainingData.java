@@ -12,9 +12,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.suncet.augment.SeededPermutation;
 import org.suncet.examples.data.DebianFashionMnist;
 import org.suncet.examples.data.ImageData;
-import org.suncet.examples.recipe.SeededPermutation;
 import org.suncet.train.LabelSplit;
 
 /**

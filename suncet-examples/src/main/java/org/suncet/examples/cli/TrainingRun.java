@@ -3,6 +3,7 @@ package org.suncet.examples.cli;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
+import ai.djl.training.Trainer;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -20,6 +21,7 @@ import org.suncet.examples.run.LinePlot;
 import org.suncet.examples.run.MetricsCsv;
 import org.suncet.examples.run.ModelDirectory;
 import org.suncet.examples.run.ProgressBar;
+import org.suncet.examples.run.ProgressBarTrainingListener;
 import org.suncet.examples.run.RunFolder;
 import org.suncet.examples.run.RunWriteException;
 import org.suncet.examples.run.StagedRunFolder;
@@ -202,13 +204,40 @@ final class TrainingRun implements AutoCloseable {
         return momentum;
     }
 
-    static ProgressBar progressBar(int epochs, long steps) {
-        return ProgressBar.builder()
-                .setOutput(System.out)
-                .setEpochs(epochs)
-                .setStepsPerEpoch(steps)
-                .optInteractive(ProgressBar.isTerminal())
-                .build();
+    /** The most values DJL's metrics keep per name in a command's trainer (then it starts over). */
+    static final int METRICS_KEPT = 10_000;
+
+    /**
+     * The command's progress line on standard output, as a DJL training listener: give it to the
+     * recipe's constructor, call {@code startEpoch} before each epoch, and the trainer's events draw
+     * it ({@link ProgressBarTrainingListener}).
+     *
+     * @param epochs the run's epochs
+     * @param steps the steps of an epoch, as the recipe will have them
+     * @return the listener
+     */
+    static ProgressBarTrainingListener progress(int epochs, long steps) {
+        return new ProgressBarTrainingListener(
+                ProgressBar.builder()
+                        .setOutput(System.out)
+                        .setEpochs(epochs)
+                        .setStepsPerEpoch(steps)
+                        .optInteractive(ProgressBar.isTerminal())
+                        .build());
+    }
+
+    /**
+     * Checks that a recipe built with the {@link #progress} listener has the steps per epoch the bar
+     * was built with, and bounds the DJL metrics its trainer records for the listeners (every step
+     * adds its loss and phase timings; a long run would otherwise keep them all): each name keeps at
+     * most {@value #METRICS_KEPT} values, the latest always among them.
+     */
+    static void attached(Trainer trainer, long stepsPerEpoch, long barSteps) {
+        if (stepsPerEpoch != barSteps) {
+            throw new IllegalStateException(
+                    "the progress bar counts " + barSteps + " steps an epoch, the recipe " + stepsPerEpoch);
+        }
+        trainer.getMetrics().setLimit(METRICS_KEPT);
     }
 
     /**

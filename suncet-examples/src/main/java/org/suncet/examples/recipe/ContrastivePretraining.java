@@ -15,6 +15,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.function.ToLongFunction;
 import org.suncet.augment.MultiViewTransform;
+import org.suncet.augment.SeededPermutation;
 import org.suncet.augment.SimClrAugmentation;
 import org.suncet.examples.data.ImageData;
 import org.suncet.loss.NtXentLoss;

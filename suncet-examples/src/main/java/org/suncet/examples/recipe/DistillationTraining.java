@@ -13,6 +13,7 @@ import ai.djl.training.listener.TrainingListener;
 import java.util.Arrays;
 import java.util.List;
 import org.suncet.augment.MultiViewTransform;
+import org.suncet.augment.SeededPermutation;
 import org.suncet.augment.SimClrAugmentation;
 import org.suncet.examples.data.ImageData;
 import org.suncet.loss.DistillationLoss;

@@ -14,6 +14,7 @@ import ai.djl.training.loss.Loss;
 import java.util.Arrays;
 import java.util.List;
 import org.suncet.augment.MultiViewTransform;
+import org.suncet.augment.SeededPermutation;
 import org.suncet.augment.SimClrAugmentation;
 import org.suncet.examples.data.ImageData;
 import org.suncet.train.BatchProgress;
@@ -95,8 +96,19 @@ public final class SupervisedTraining implements AutoCloseable {
             float baseLearningRate,
             long seed,
             long updatesDone) {
-        this(classifier, labeled, epochs, batchSize, baseLearningRate, seed, updatesDone,
-                SimClrAugmentation.cropAndFlip(Math.toIntExact(labeled.images().getShape().get(2))).optSeed(seed).build());
+        this(classifier, labeled, epochs, batchSize, baseLearningRate, seed, updatesDone, cropAndFlip(labeled, seed));
+    }
+
+    /**
+     * Returns the default view of the labeled images: SimCLR's crop + flip (SPEC §4) at their size,
+     * seeded with the run's seed, what the constructors without an augmentation use.
+     *
+     * @param labeled the labeled images {@code [N, C, H, W]}
+     * @param seed the run's seed
+     * @return the augmentation
+     */
+    public static SimClrAugmentation cropAndFlip(ImageData labeled, long seed) {
+        return SimClrAugmentation.cropAndFlip(Math.toIntExact(labeled.images().getShape().get(2))).optSeed(seed).build();
     }
 
     /**

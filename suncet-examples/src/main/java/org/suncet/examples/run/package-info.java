@@ -1,7 +1,8 @@
 /**
  * What a training program needs around its loop: a {@link org.suncet.examples.run.RunFolder} that
  * records the resolved configuration, seeds and {@link org.suncet.examples.run.Versions} and refuses
- * to clobber an earlier run; a per-epoch {@link org.suncet.examples.run.ProgressBar}; metrics as an
+ * to clobber an earlier run; a per-epoch {@link org.suncet.examples.run.ProgressBar}, which a {@link
+ * org.suncet.examples.run.ProgressBarTrainingListener} draws from a DJL trainer's listener events; metrics as an
  * append-only {@link org.suncet.examples.run.MetricsCsv} that a resumed run truncates back to its
  * checkpoint; PNG curves drawn by {@link org.suncet.examples.run.LinePlot}; and a {@link
  * org.suncet.examples.run.Checkpoint} of the model parameters and {@link

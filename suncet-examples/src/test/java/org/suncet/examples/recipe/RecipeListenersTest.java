@@ -28,6 +28,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.suncet.augment.SimClrAugmentation;
 import org.suncet.examples.data.ImageData;
+import org.suncet.examples.run.ProgressBar;
+import org.suncet.examples.run.ProgressBarTrainingListener;
 import org.suncet.models.ContrastiveModel;
 import org.suncet.train.EpochAccuracy;
 import org.suncet.train.LabelSplit;
@@ -85,12 +87,17 @@ class RecipeListenersTest {
         }
     }
 
-    /** DJL's defaults (epoch, evaluator, divergence check, logging), time measure, save model. */
+    /**
+     * DJL's defaults (epoch, evaluator, divergence check, logging), time measure, save model, and
+     * the command-line programs' progress bar (its epochs opened by the batches themselves).
+     */
     private static List<TrainingListener> djlListeners(Recorder recorder, Path folder) {
         List<TrainingListener> listeners = new ArrayList<>(List.of(TrainingListener.Defaults.logging()));
         listeners.add(new TimeMeasureTrainingListener(folder.toString()));
         listeners.add(new SaveModelTrainingListener(folder.toString()));
         listeners.add(recorder);
+        listeners.add(new ProgressBarTrainingListener(ProgressBar.builder()
+                .setOutput(System.out).setEpochs(EPOCHS).setStepsPerEpoch(3).optInteractive(false).build()));
         return listeners;
     }
 

@@ -1,10 +1,14 @@
-package org.suncet.examples.recipe;
+package org.suncet.augment;
 
 import java.util.Random;
 
 /**
  * A Fisher–Yates permutation of {@code 0 .. size − 1} drawn from {@link java.util.Random}, whose
  * algorithm Java specifies: the same seed gives the same order on every JVM.
+ *
+ * <p>{@link MultiViewDataset} orders each epoch's unlabeled images with it ({@code seed·1000003 +
+ * epoch}), as the recipes of suncet-examples do, so a DJL loop over the dataset and a recipe see
+ * the images in the same order.
  */
 public final class SeededPermutation {
 
@@ -16,6 +20,7 @@ public final class SeededPermutation {
      * @param size the number of indices, ≥ 0
      * @param seed the seed
      * @return the permuted indices
+     * @throws IllegalArgumentException if {@code size} is negative
      */
     public static long[] of(int size, long seed) {
         if (size < 0) {
