@@ -38,11 +38,12 @@ class SupportViewTest {
     }
 
     @Test
-    void theConfigurationCarriesItAndDefaultsToSimClr() {
+    void theRecipeLeavesTheSupportUnaugmentedAndTheOtherConstructorsUseSimClrsView() {
         PretrainConfig recipe = PretrainConfig.recipe(true, 2, 3, 0);
-        assertEquals(SupportView.SIMCLR, recipe.supportView());
-        assertEquals(SupportView.NONE, recipe.withSupportView(SupportView.NONE).supportView());
-        assertEquals(recipe, recipe.withSupportView(SupportView.NONE).withSupportView(SupportView.SIMCLR));
+        assertEquals(SupportView.NONE, recipe.supportView());
+        assertEquals(SupportView.SIMCLR, PretrainConfig.defaults(true, 2, 0).supportView());
+        assertEquals(SupportView.CROP_FLIP, recipe.withSupportView(SupportView.CROP_FLIP).supportView());
+        assertEquals(recipe, recipe.withSupportView(SupportView.SIMCLR).withSupportView(SupportView.NONE));
     }
 
     private static NDArray view(SupportView v, NDArray images, long[] keys) {
