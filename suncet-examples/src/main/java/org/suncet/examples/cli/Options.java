@@ -46,6 +46,12 @@ public final class Options {
             Map.entry("test-images", "use this many test images (0: all)"),
             Map.entry("image-size", "side of the square images an image folder is resized to"),
             Map.entry("from", "the run folder to start from"),
+            Map.entry("support-augmentation", "how SuNCEt's labeled support is augmented: none (the recipe's), crop-flip or simclr"),
+            Map.entry("suncet-epochs", "SuNCEt is on for this many first epochs (empty: all)"),
+            Map.entry("temperature", "NT-Xent temperature"),
+            Map.entry("suncet-temperature", "SuNCEt temperature"),
+            Map.entry("classes-per-step", "C, classes of SuNCEt's labeled support per step"),
+            Map.entry("images-per-class", "K, labeled images of each class per step (the recipe: 8)"),
             Map.entry("skip-unreadable", TrainingData.SKIP_UNREADABLE_HELP));
 
     private final String usage;

@@ -14,6 +14,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import org.suncet.examples.data.DebianFashionMnist;
 import org.suncet.examples.recipe.ContrastivePretraining;
 import org.suncet.examples.recipe.PretrainConfig;
+import org.suncet.examples.recipe.SupportView;
 import org.suncet.examples.run.ProgressBarTrainingListener;
 import org.suncet.examples.run.TestHooks;
 import org.suncet.examples.run.TrainingState;
@@ -57,7 +58,8 @@ public final class Pretrain {
                     + " [--test-folder PATH | --holdout-fraction F] [--method simclr|suncet]"
                     + " [--label-fraction F] [--seed S] [--depth D] [--width W] [--batch N] [--epochs E]"
                     + " [--temperature T] [--suncet-temperature T] [--lr BASE] [--classes-per-step C]"
-                    + " [--images-per-class K] [--train-images N] [--test-images N] [--image-size S]"
+                    + " [--images-per-class K] [--support-augmentation none|crop-flip|simclr] [--suncet-epochs E]"
+                    + " [--train-images N] [--test-images N] [--image-size S]"
                     + " [--skip-unreadable] --out RUN_FOLDER [--resume | --overwrite] [--device cpu|gpu[:N]]";
 
     /**
@@ -102,11 +104,13 @@ public final class Pretrain {
         defaults.put("width", "0.125");
         defaults.put("batch", "128");
         defaults.put("epochs", "100");
-        defaults.put("temperature", "0.5");
+        defaults.put("temperature", "0.1");
         defaults.put("suncet-temperature", "0.1");
         defaults.put("lr", "0.075");
         defaults.put("classes-per-step", "10");
         defaults.put("images-per-class", "2");
+        defaults.put("support-augmentation", "none");
+        defaults.put("suncet-epochs", "");
         defaults.put("out", "");
         defaults.put("device", DeviceOption.DEFAULT);
         return Options.command(USAGE, "SimCLR or SimCLR + SuNCEt pre-training into a run folder, resumable.\n"
@@ -143,8 +147,8 @@ public final class Pretrain {
                         method.equals("suncet"), epochs, options.integer("batch", 2),
                         options.integer("classes-per-step", 1), options.integer("images-per-class", 2),
                         options.positive("temperature"), options.positive("suncet-temperature"), 1f,
-                        (int) Math.max(1, epochs * 5L / 6), OptionChecks.learningRate(options, "lr"), 1e-6f, 0.1f,
-                        depth, width, seed, 0);
+                        suncetEpochs(options, epochs), OptionChecks.learningRate(options, "lr"), 1e-6f, 0.1f,
+                        depth, width, seed, 0).withSupportView(supportView(options));
         Map<String, String> configuration = new LinkedHashMap<>(options.values());
         configuration.remove("out");
         configuration.remove("device"); // where a run computes is not part of what it computes
@@ -229,5 +233,27 @@ public final class Pretrain {
             throw e.getCause();
         }
         System.out.println("pre-training done; run folder " + run.target());
+    }
+
+    /** {@code --support-augmentation}, named in the refusal of any other value. */
+    private static SupportView supportView(Options options) {
+        try {
+            return SupportView.parse(options.text("support-augmentation"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--support-augmentation must be none, crop-flip or simclr, got '"
+                    + options.text("support-augmentation") + "'");
+        }
+    }
+
+    /** {@code --suncet-epochs}: SuNCEt is on for epochs 0 .. E − 1; empty (the default) for all of them. */
+    private static int suncetEpochs(Options options, int epochs) {
+        if (options.text("suncet-epochs").isEmpty()) {
+            return epochs;
+        }
+        int suncetEpochs = options.integer("suncet-epochs", 1);
+        if (suncetEpochs > epochs) {
+            throw new IllegalArgumentException("--suncet-epochs must be in [1, --epochs " + epochs + "], got " + suncetEpochs);
+        }
+        return suncetEpochs;
     }
 }

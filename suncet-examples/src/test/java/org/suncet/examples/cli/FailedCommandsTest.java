@@ -101,7 +101,10 @@ class FailedCommandsTest {
                 List.of("--epochs", "2147483647"), List.of("--epochs 2147483647 is too many", "--epochs must be <= "),
                 List.of("--lr", "1e30"), List.of("--lr must be a base learning rate in (0, 1000], got 1e30"),
                 List.of("--width", "2e6"), List.of("--width 2000000.0 is too large"),
-                List.of("--classes-per-step", "11"), List.of("--classes-per-step 11", "10 classes"));
+                List.of("--classes-per-step", "11"), List.of("--classes-per-step 11", "10 classes"),
+                List.of("--support-augmentation", "jitter"),
+                List.of("--support-augmentation must be none, crop-flip or simclr, got 'jitter'"),
+                List.of("--suncet-epochs", "99"), List.of("--suncet-epochs must be in [1, --epochs", "got 99"));
         for (Map.Entry<List<String>, List<String>> bad : pretrainCases.entrySet()) {
             String[] values = bad.getKey().toArray(new String[0]);
             String[] words = bad.getValue().toArray(new String[0]);
@@ -139,6 +142,7 @@ class FailedCommandsTest {
         // the overwrite that succeeds replaces the whole run: nothing of the earlier one is left
         ok(run(pretrainArgs(good, "--overwrite", "--seed", "1", "--epochs", "1")));
         assertEquals("1", Cli.configuration(good).get("seed"));
+        assertEquals("none", Cli.configuration(good).get("support-augmentation"), "the recipe's support, recorded");
         Cli.metrics(good, org.suncet.examples.cli.Pretrain.COLUMNS, 1);
         assertFalse(Files.exists(good.resolve(Checkpoint.PREVIOUS_FILE_NAME)), "the earlier run's files are gone");
         assertFalse(Files.exists(good.resolve("model").resolve("suncet-0002.params")));
