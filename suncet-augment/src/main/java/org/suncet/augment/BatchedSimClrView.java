@@ -20,8 +20,9 @@ import java.util.function.UnaryOperator;
  *   <li>rows are sorted by the slot of their hue shift (0-3), then rows with colour jitter but no hue
  *       shift, then rows without colour jitter (stable, so the order is a pure function of the
  *       parameters), and processed in chunks of consecutive rows ({@link #CHUNK_ELEMENTS});</li>
- *   <li>crop, resize and flip: {@link BilinearSampler} (host-computed index and weight tables, two
- *       whole-row selections and in-place blends), the flip folded into reversed column tables;</li>
+ *   <li>crop, resize and flip: {@link BilinearSampler} (host-computed index and weight tables,
+ *       whole-row selections along the height, gathers on the last axis along the width, in-place
+ *       blends, no transposed copies), the flip folded into reversed column tables;</li>
  *   <li>colour jitter, slot by slot: brightness, contrast and saturation of every row that has one in
  *       this slot as one per-row channel mix ({@link ColorOps#mix}, the identity for the other rows);
  *       the slice of rows whose hue shift is in this slot rotated by {@link HueRotation} and written

@@ -20,10 +20,14 @@ import ai.djl.ndarray.types.SparseFormat;
  *   out[d] = w0 * in[start + i0] + w1 * in[start + i1]
  * </pre>
  * in float32 arithmetic. These small tables are computed on the host; the image work is two passes of
- * whole-row copies ({@code index_select}, through DJL's embedding op) and in-place blends, first along
- * the height on the batch viewed as rows {@code [N * C * H, W]}, then along the width on the transposed
- * result, which is transposed back at the end. A flipped row reads its column table in reverse, which
- * equals flipping the resized crop bit for bit.
+ * gathers and in-place blends: first along the height, whole-row copies ({@code index_select}, through
+ * DJL's embedding op) of the batch viewed as rows {@code [N * C * H, W]}; then along the width, a
+ * {@code gather} on the last axis of that result with one column table per output row, broadcast over
+ * channels and lines (a stride-0 view, not a copy), so the result comes out in its final layout. A
+ * flipped row reads its column table in reverse, which equals flipping the resized crop bit for bit.
+ * The width pass used to transpose the intermediate, select whole rows and transpose back: two more
+ * full copies of the intermediate per call and per-channel column tables; each value is the same
+ * products and sum in the same order, so the results are bit for bit those of the transposed form.
  */
 final class BilinearSampler {
 
@@ -55,7 +59,7 @@ final class BilinearSampler {
         long[] rowIndex1 = new long[rowIndex0.length];
         float[] rowWeight0 = new float[rows * oh];
         float[] rowWeight1 = new float[rowWeight0.length];
-        long[] colIndex0 = new long[rows * channels * ow];
+        long[] colIndex0 = new long[rows * ow];
         long[] colIndex1 = new long[colIndex0.length];
         float[] colWeight0 = new float[rows * ow];
         float[] colWeight1 = new float[colWeight0.length];
@@ -82,35 +86,30 @@ final class BilinearSampler {
                 int from = flip ? ow - 1 - d : d;
                 colWeight0[r * ow + d] = weight0[from];
                 colWeight1[r * ow + d] = weight1[from];
-                for (int c = 0; c < channels; c++) {
-                    // column of the height-resampled rows viewed as [rows * C * W, outH]
-                    long base = ((long) r * channels + c) * width + box.left();
-                    colIndex0[(r * channels + c) * ow + d] = base + index0[from];
-                    colIndex1[(r * channels + c) * ow + d] = base + index1[from];
-                }
+                // column of the height-resampled row, [0, W)
+                colIndex0[r * ow + d] = box.left() + index0[from];
+                colIndex1[r * ow + d] = box.left() + index1[from];
             }
         }
         // [N * C * H, W] -> [rows, C, outH, W]
-        NDArray tall = blend(scope, batch.reshape(samples * channels * height, width), rowIndex0, rowIndex1,
-                rowWeight0, rowWeight1, new Shape(rows, channels, oh, width), new Shape(rows, 1, oh, 1));
-        // [rows, C, outH, W] -> [rows, C, W, outH] -> [rows * C * W, outH]: columns as rows
-        NDArray columns = tall.transpose(0, 1, 3, 2).reshape((long) rows * channels * width, oh);
-        // -> [rows, C, outW, outH] -> [rows, C, outH, outW]
-        NDArray out = blend(scope, columns, colIndex0, colIndex1, colWeight0, colWeight1,
-                new Shape(rows, channels, ow, oh), new Shape(rows, 1, ow, 1));
-        // (merging the last two axes forces the contiguous copy; a same-shape reshape would be a view)
-        return out.clip(0f, 1f).transpose(0, 1, 3, 2).reshape(rows, channels, (long) oh * ow)
-                .reshape(rows, channels, oh, ow);
-    }
-
-    /** {@code w0 * table[index0] + w1 * table[index1]} over whole rows of the 2-D {@code table}. */
-    private static NDArray blend(NDManager scope, NDArray table, long[] index0, long[] index1, float[] weight0,
-            float[] weight1, Shape shape, Shape weightShape) {
-        NDArray first = selectRows(table, scope.create(index0)).reshape(shape);
-        first.muli(scope.create(weight0, weightShape));
-        NDArray second = selectRows(table, scope.create(index1)).reshape(shape);
-        second.muli(scope.create(weight1, weightShape));
-        return first.addi(second);
+        NDArray table = batch.reshape(samples * channels * height, width);
+        Shape tallShape = new Shape(rows, channels, oh, width);
+        Shape rowWeights = new Shape(rows, 1, oh, 1);
+        NDArray tall = selectRows(table, scope.create(rowIndex0)).reshape(tallShape);
+        tall.muli(scope.create(rowWeight0, rowWeights));
+        NDArray below = selectRows(table, scope.create(rowIndex1)).reshape(tallShape);
+        tall.addi(below.muli(scope.create(rowWeight1, rowWeights)));
+        below.close();
+        // [rows, C, outH, W] -> [rows, C, outH, outW]: gathers on the last axis, one column table per row
+        Shape outShape = new Shape(rows, channels, oh, ow);
+        Shape columns = new Shape(rows, 1, 1, ow);
+        NDArray out = tall.gather(scope.create(colIndex0, columns).broadcast(outShape), 3);
+        out.muli(scope.create(colWeight0, columns));
+        NDArray right = tall.gather(scope.create(colIndex1, columns).broadcast(outShape), 3);
+        out.addi(right.muli(scope.create(colWeight1, columns)));
+        right.close();
+        tall.close();
+        return out.clip(0f, 1f);
     }
 
     /**
