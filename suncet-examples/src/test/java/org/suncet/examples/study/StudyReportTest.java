@@ -68,4 +68,18 @@ class StudyReportTest {
         assertTrue(v.contains("SimCLR's best is at the smallest budget (4 epochs)"), v);
         assertTrue(v.contains("SimCLR's best minus it, paired by seed, is +0.50 ± 0.00 points"), v);
     }
+
+    @Test
+    void theAnchorLineNamesTheBestCellAndItsGapToTheCnn() {
+        StudyReport report = new StudyReport(StudyConfig.full(),
+                cells(Map.of("simclr", new double[] {0.82, 0.81, 0.80}, "suncet", new double[] {0.815, 0.83, 0.80}), 0.815),
+                false, null);
+        String a = report.anchor(F);
+        assertTrue(a.contains("82.3 % test top-1") && a.contains("The best mean here is 83.00 % (SimCLR + SuNCEt at 8 epochs)")
+                && a.contains("+0.70 points, above it"), a);
+        String below = new StudyReport(StudyConfig.full(),
+                cells(Map.of("simclr", new double[] {0.80, 0.81, 0.80}), 0.815), false, null).anchor(F);
+        assertTrue(below.contains("81.50 % (supervised only): -0.80 points, below it: no method here beats the anchor"), below);
+        assertTrue(report.anchor(0.05).isEmpty(), "no anchor is known for 5 % labels");
+    }
 }
