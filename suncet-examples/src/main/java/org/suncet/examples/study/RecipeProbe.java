@@ -210,8 +210,10 @@ public final class RecipeProbe {
                     }
                 }
             }
-            try (NDManager scope = manager.newSubManager()) {
-                out.println(settings + frozenFeatures(load(weights, width, scope), labeled, held.validation()));
+            if (weights != null) {
+                try (NDManager scope = manager.newSubManager()) {
+                    out.println(settings + frozenFeatures(load(weights, width, scope), labeled, held.validation()));
+                }
             }
             for (FineTuning fineTuning : fineTunings) {
                 out.println(settings + fineTune(fineTuning, weights, width, labeled, held.validation(), test, seed, batch, manager)

@@ -54,6 +54,15 @@ class RecipeProbeTest {
     }
 
     @Test
+    void withoutPretrainingItFineTunesFromScratchAndPrintsNoFrozenFeatures(@TempDir Path cache) {
+        String out = run("probe", "PRETRAIN=none", "FRACTION=0.01", "FTS=0.4:8:crop0.08:0", "CACHE=" + cache);
+        List<String> results = Arrays.stream(out.split("\n")).filter(l -> l.contains("RESULT")).toList();
+        assertEquals(1, results.size(), out);
+        assertTrue(results.get(0).startsWith("pretrain=none RESULT ft=0.4:8:crop0.08:0 steps=8 |"), results.get(0));
+        assertTrue(!out.contains("FROZEN"), "no pre-trained encoder, no frozen features: " + out);
+    }
+
+    @Test
     void unknownKeysAndBadValuesEndWithExitCodeTwo() {
         assertEquals(2, Suncet.run(new String[] {"probe", "EPOCHS=3"}));
         assertEquals(2, Suncet.run(new String[] {"probe", "PRETRAIN=byol"}));
