@@ -241,7 +241,7 @@ public final class Pretrain {
             return SupportView.parse(options.text("support-augmentation"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--support-augmentation must be none, crop-flip or simclr, got '"
-                    + options.text("support-augmentation") + "'");
+                    + options.text("support-augmentation") + "'", e);
         }
     }
 

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.ToDoubleFunction;
 import org.suncet.examples.recipe.PretrainConfig;
@@ -338,22 +339,17 @@ public final class StudyReport {
                 parameters, teacherParameters, suncet, distilled.size());
     }
 
+    /** The methods' keys in results.csv and their names in the report's tables. */
+    private static final Map<String, String> LABELS = Map.of(
+            "supervised", "supervised only", "simclr", "SimCLR", "suncet", "SimCLR + SuNCEt", "distilled", "distilled student");
+
     private static String label(String method) {
-        return switch (method) {
-            case "supervised" -> "supervised only";
-            case "simclr" -> "SimCLR";
-            case "suncet" -> "SimCLR + SuNCEt";
-            default -> "the distilled student";
-        };
+        return method.equals("distilled") ? "the distilled student" : LABELS.get(method);
     }
 
     private static String method(String name) {
-        return switch (name) {
-            case "supervised only" -> "supervised";
-            case "SimCLR" -> "simclr";
-            case "SimCLR + SuNCEt" -> "suncet";
-            default -> "distilled";
-        };
+        return LABELS.entrySet().stream().filter(e -> e.getValue().equals(name)).map(Map.Entry::getKey).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no method is named '" + name + "'"));
     }
 
     private String differences(double fraction, Metric metric) {
