@@ -531,6 +531,12 @@ public final class StudyReport {
         return out.toString();
     }
 
+    /**
+     * Points below the lowest other mean by more than this are left out of a figure (the distilled
+     * student's, when it is far below the rest); the table still reports them.
+     */
+    static final double DISTILLED_PLOT_MARGIN = 15;
+
     private void plot(double fraction, Path file, boolean rows, Metric metric) throws IOException {
         LinePlot.Builder plot =
                 LinePlot.builder()
@@ -538,6 +544,7 @@ public final class StudyReport {
                         .optAxisLabels(rows ? "pre-training rows forwarded" : "pre-training seconds", metric.name() + " (%)");
         ToDoubleFunction<StudyRecord> x = rows ? r -> r.pretrainRows() : StudyRecord::pretrainSeconds;
         double maxX = 0;
+        double lowest = Double.POSITIVE_INFINITY;
         for (String method : List.of("simclr", "suncet")) {
             List<Double> xs = new ArrayList<>();
             List<Double> ys = new ArrayList<>();
@@ -550,22 +557,28 @@ public final class StudyReport {
             }
             if (!xs.isEmpty()) {
                 maxX = Math.max(maxX, xs.get(xs.size() - 1));
+                lowest = Math.min(lowest, ys.stream().mapToDouble(Double::doubleValue).min().orElseThrow());
                 String name = method.equals("simclr") ? "SimCLR (mean)" : "SimCLR + SuNCEt (mean)";
                 plot.addSeries(name, xs.stream().mapToDouble(Double::doubleValue).toArray(),
                         ys.stream().mapToDouble(Double::doubleValue).toArray());
             }
         }
         final double right = Math.max(maxX, 1);
+        Optional<Summary> supervised = summary(fraction, "supervised", 0, r -> 100 * metric.value().applyAsDouble(r))
+                .filter(s -> !Double.isNaN(s.mean()));
+        if (supervised.isPresent()) {
+            lowest = Math.min(lowest, supervised.get().mean());
+        }
+        // a student far below every other point would flatten the curves the figure is for; the table has it
+        final double floor = lowest - DISTILLED_PLOT_MARGIN;
         summary(fraction, "distilled", config.maxBudget(), r -> 100 * metric.value().applyAsDouble(r))
-                .filter(s -> !Double.isNaN(s.mean()))
+                .filter(s -> !Double.isNaN(s.mean()) && s.mean() >= floor)
                 .ifPresent(s -> plot.addSeries(
                         "distilled student (mean)",
                         new double[] {summary(fraction, "distilled", config.maxBudget(), x).orElseThrow().mean()},
                         new double[] {s.mean()}));
         // no pre-training: a level line across the plot
-        summary(fraction, "supervised", 0, r -> 100 * metric.value().applyAsDouble(r))
-                .filter(s -> !Double.isNaN(s.mean()))
-                .ifPresent(s -> plot.addSeries("supervised only (mean)", new double[] {0, right},
+        supervised.ifPresent(s -> plot.addSeries("supervised only (mean)", new double[] {0, right},
                         new double[] {s.mean(), s.mean()}));
         plot.build().write(file);
     }
@@ -576,6 +589,8 @@ public final class StudyReport {
 
                 - Each budget is its own pre-training run (warm-up and cosine decay fitted to its length), \
                 not a checkpoint of a longer run, as in the paper's tables.
+                - A figure leaves out the distilled student when its mean is more than 15 points below \
+                every other point (it would flatten the curves the figure is for); the table reports it.
                 - SuNCEt's rows include the labeled support it forwards; the two methods forward the same \
                 rows per step while SuNCEt is on, so a curve to the left is cheaper at equal accuracy.
                 - The standard error is the sample standard deviation of the per-seed differences over √seeds; \
