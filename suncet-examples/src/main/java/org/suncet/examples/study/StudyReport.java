@@ -418,7 +418,7 @@ public final class StudyReport {
         return String.format(
                 Locale.ROOT,
                 "**Beside the CNN anchor.** A plain supervised 5-conv CNN (140k parameters, 2,000 steps of 64; "
-                        + "measured by issue 15's author, not by this study) reaches %.1f %% test top-1 with these "
+                        + "measured by issue 15's author, CPU not stated; not by this study) reaches %.1f %% test top-1 with these "
                         + "labels. The best mean here is %.2f %% (%s): %+.2f points, %s.%n%n",
                 cnn, bestMean, bestName, bestMean - cnn,
                 bestMean > cnn ? "above it" : "below it: no method here beats the anchor");
@@ -537,6 +537,34 @@ public final class StudyReport {
      */
     static final double DISTILLED_PLOT_MARGIN = 15;
 
+    /**
+     * Whether a figure of {@code metric} shows the distilled student: only when it has a mean and that
+     * mean is at most {@link #DISTILLED_PLOT_MARGIN} points below every other method's mean at every
+     * budget (a student far below the rest would flatten the curves the figure is for; the table
+     * reports it either way).
+     */
+    boolean figureShowsDistilled(double fraction, Metric metric) {
+        ToDoubleFunction<StudyRecord> percent = r -> 100 * metric.value().applyAsDouble(r);
+        Optional<Summary> student =
+                summary(fraction, "distilled", config.maxBudget(), percent).filter(s -> !Double.isNaN(s.mean()));
+        if (student.isEmpty()) {
+            return false;
+        }
+        double lowest = Double.POSITIVE_INFINITY;
+        List<Optional<Summary>> others = new ArrayList<>();
+        others.add(summary(fraction, "supervised", 0, percent));
+        for (int b : config.budgets()) {
+            others.add(summary(fraction, "simclr", b, percent));
+            others.add(summary(fraction, "suncet", b, percent));
+        }
+        for (Optional<Summary> other : others) {
+            if (other.isPresent() && !Double.isNaN(other.get().mean())) {
+                lowest = Math.min(lowest, other.get().mean());
+            }
+        }
+        return student.get().mean() >= lowest - DISTILLED_PLOT_MARGIN;
+    }
+
     private void plot(double fraction, Path file, boolean rows, Metric metric) throws IOException {
         LinePlot.Builder plot =
                 LinePlot.builder()
@@ -544,7 +572,6 @@ public final class StudyReport {
                         .optAxisLabels(rows ? "pre-training rows forwarded" : "pre-training seconds", metric.name() + " (%)");
         ToDoubleFunction<StudyRecord> x = rows ? r -> r.pretrainRows() : StudyRecord::pretrainSeconds;
         double maxX = 0;
-        double lowest = Double.POSITIVE_INFINITY;
         for (String method : List.of("simclr", "suncet")) {
             List<Double> xs = new ArrayList<>();
             List<Double> ys = new ArrayList<>();
@@ -557,7 +584,6 @@ public final class StudyReport {
             }
             if (!xs.isEmpty()) {
                 maxX = Math.max(maxX, xs.get(xs.size() - 1));
-                lowest = Math.min(lowest, ys.stream().mapToDouble(Double::doubleValue).min().orElseThrow());
                 String name = method.equals("simclr") ? "SimCLR (mean)" : "SimCLR + SuNCEt (mean)";
                 plot.addSeries(name, xs.stream().mapToDouble(Double::doubleValue).toArray(),
                         ys.stream().mapToDouble(Double::doubleValue).toArray());
@@ -566,13 +592,8 @@ public final class StudyReport {
         final double right = Math.max(maxX, 1);
         Optional<Summary> supervised = summary(fraction, "supervised", 0, r -> 100 * metric.value().applyAsDouble(r))
                 .filter(s -> !Double.isNaN(s.mean()));
-        if (supervised.isPresent()) {
-            lowest = Math.min(lowest, supervised.get().mean());
-        }
-        // a student far below every other point would flatten the curves the figure is for; the table has it
-        final double floor = lowest - DISTILLED_PLOT_MARGIN;
         summary(fraction, "distilled", config.maxBudget(), r -> 100 * metric.value().applyAsDouble(r))
-                .filter(s -> !Double.isNaN(s.mean()) && s.mean() >= floor)
+                .filter(s -> figureShowsDistilled(fraction, metric))
                 .ifPresent(s -> plot.addSeries(
                         "distilled student (mean)",
                         new double[] {summary(fraction, "distilled", config.maxBudget(), x).orElseThrow().mean()},
@@ -589,7 +610,7 @@ public final class StudyReport {
 
                 - Each budget is its own pre-training run (warm-up and cosine decay fitted to its length), \
                 not a checkpoint of a longer run, as in the paper's tables.
-                - A figure leaves out the distilled student when its mean is more than 15 points below \
+                - A figure leaves out the distilled student when its mean is more than %s points below \
                 every other point (it would flatten the curves the figure is for); the table reports it.
                 - SuNCEt's rows include the labeled support it forwards; the two methods forward the same \
                 rows per step while SuNCEt is on, so a curve to the left is cheaper at equal accuracy.
@@ -597,6 +618,6 @@ public final class StudyReport {
                 with three seeds a difference smaller than about two standard errors is not evidence either way.
                 - The raw cells, one per line, are in `study/results.csv` next to this file; \
                 `bin/suncet study --resume` continues an interrupted run from it.
-                """;
+                """.formatted(trim(DISTILLED_PLOT_MARGIN));
     }
 }

@@ -75,11 +75,26 @@ class StudyReportTest {
                 cells(Map.of("simclr", new double[] {0.82, 0.81, 0.80}, "suncet", new double[] {0.815, 0.83, 0.80}), 0.815),
                 false, null);
         String a = report.anchor(F);
-        assertTrue(a.contains("82.3 % test top-1") && a.contains("The best mean here is 83.00 % (SimCLR + SuNCEt at 8 epochs)")
+        assertTrue(a.contains("CPU not stated") && a.contains("82.3 % test top-1") && a.contains("The best mean here is 83.00 % (SimCLR + SuNCEt at 8 epochs)")
                 && a.contains("+0.70 points, above it"), a);
         String below = new StudyReport(StudyConfig.full(),
                 cells(Map.of("simclr", new double[] {0.80, 0.81, 0.80}), 0.815), false, null).anchor(F);
         assertTrue(below.contains("81.50 % (supervised only): -0.80 points, below it: no method here beats the anchor"), below);
         assertTrue(report.anchor(0.05).isEmpty(), "no anchor is known for 5 % labels");
+    }
+
+    @Test
+    void aDistilledStudentFarBelowTheRestIsLeftOutOfTheFigures() {
+        List<StudyRecord> records = cells(Map.of("simclr", new double[] {0.82, 0.81, 0.80}), 0.815);
+        List<StudyRecord> far = new ArrayList<>(records);
+        List<StudyRecord> near = new ArrayList<>(records);
+        for (long seed = 0; seed < 3; seed++) {
+            far.add(cell(seed, "distilled", 16, 0.64, Double.NaN)); // 16 points below SimCLR's 80 %
+            near.add(cell(seed, "distilled", 16, 0.66, Double.NaN)); // 14 points below
+        }
+        assertFalse(new StudyReport(StudyConfig.full(), far, false, null).figureShowsDistilled(F, StudyReport.FINE_TUNED));
+        assertTrue(new StudyReport(StudyConfig.full(), near, false, null).figureShowsDistilled(F, StudyReport.FINE_TUNED));
+        assertFalse(new StudyReport(StudyConfig.full(), records, false, null).figureShowsDistilled(F, StudyReport.FINE_TUNED),
+                "no student, nothing to show");
     }
 }
