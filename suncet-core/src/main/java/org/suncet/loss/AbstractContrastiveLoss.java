@@ -3,6 +3,7 @@ package org.suncet.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.training.loss.Loss;
+import org.suncet.ndarray.MallocTuning;
 
 /**
  * Base of the contrastive losses: a temperature, a {@link Similarity}, a {@link
@@ -49,6 +50,7 @@ public abstract class AbstractContrastiveLoss extends AccumulatingLoss {
      */
     protected AbstractContrastiveLoss(BaseBuilder<?> builder) {
         super(builder.name);
+        MallocTuning.ensureApplied();
         this.temperature = InputChecks.temperature(builder.temperature);
         this.checkValues = builder.checkValues;
         this.fused = builder.fused;

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import org.suncet.ndarray.MallocTuning;
 import org.suncet.ndarray.Scalars;
 
 /**
@@ -39,6 +40,7 @@ public final class DistillationLoss extends AccumulatingLoss {
 
     private DistillationLoss(Builder builder) {
         super(builder.name);
+        MallocTuning.ensureApplied();
         this.temperature = InputChecks.temperature(builder.temperature);
         this.scaleByTemperatureSquared = builder.scaleByTemperatureSquared;
         this.checkValues = builder.checkValues;

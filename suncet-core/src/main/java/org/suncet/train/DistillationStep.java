@@ -17,6 +17,7 @@ import org.suncet.loss.DistillationLoss;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
+import org.suncet.ndarray.MallocTuning;
 import org.suncet.ndarray.Scalars;
 
 /**
@@ -90,6 +91,7 @@ public final class DistillationStep {
     private Trainer checkedStudent;
 
     private DistillationStep(Builder builder) {
+        MallocTuning.ensureApplied();
         if (builder.teacher == null) {
             throw new IllegalArgumentException("teacher must be set (setTeacher), got null");
         }

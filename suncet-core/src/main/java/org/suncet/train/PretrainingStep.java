@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import org.suncet.loss.SuNCEtPretrainingLoss;
+import org.suncet.ndarray.MallocTuning;
 
 /**
  * One SimCLR or SimCLR + SuNCEt pre-training step (Assran et al. 2020, arXiv 2006.10803, SPEC
@@ -112,6 +113,7 @@ public final class PretrainingStep {
      */
     public PretrainingStep(
             SuNCEtPretrainingLoss objective, int projectionIndex, boolean checkFinite) {
+        MallocTuning.ensureApplied();
         if (objective == null) {
             throw new IllegalArgumentException("objective must not be null");
         }

@@ -9,6 +9,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.loss.SoftmaxCrossEntropyLoss;
+import org.suncet.ndarray.MallocTuning;
 
 /**
  * One supervised step on labeled images: forward the trainer's classifier in training mode, softmax
@@ -87,6 +88,7 @@ public final class SupervisedStep {
      * @param checkFinite whether to run {@link FiniteCheck} before each update (default true)
      */
     public SupervisedStep(int logitsIndex, boolean checkFinite) {
+        MallocTuning.ensureApplied();
         if (logitsIndex < -1) {
             throw new IllegalArgumentException(
                     "logitsIndex must be >= 0, or -1 for the last output; got " + logitsIndex);
