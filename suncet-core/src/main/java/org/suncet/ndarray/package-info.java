@@ -2,6 +2,7 @@
  * NDArray helpers that work around engine hazards: {@link org.suncet.ndarray.Scalars} makes the
  * numbers that enter a differentiable computation engine-owned, because DJL 0.35.1's {@code
  * NDArray.mul(Number)} family leaves autograd holding a tensor whose memory the garbage collector
- * frees.
+ * frees. {@link org.suncet.ndarray.MallocTuning} makes glibc keep freed tensor memory for the next
+ * training step in a JVM (Linux).
  */
 package org.suncet.ndarray;
