@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
+import org.suncet.ndarray.MallocTuning;
 
 /**
  * V views of one image, view {@code v} made by its own random transform with the key {@code (epoch,
@@ -32,6 +33,7 @@ public final class MultiViewTransform implements Transform {
     private final AtomicLong calls = new AtomicLong();
 
     private MultiViewTransform(List<RandomTransform<?>> views) {
+        MallocTuning.ensureApplied(); // the batched path writes large fresh outputs every call
         if (views.isEmpty() || views.contains(null)) {
             throw new IllegalArgumentException("need at least one view and no null views, got " + views);
         }

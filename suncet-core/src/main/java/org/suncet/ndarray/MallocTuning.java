@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * cost: the process keeps its peak working set resident instead of giving it back between steps,
  * as a PyTorch process does. Call {@link #ensureApplied()} yourself to apply it early; the
  * library's training steps ({@code PretrainingStep}, {@code SupervisedStep}, {@code
- * DistillationStep}) and losses call it when they are made. Set the system property {@value
+ * DistillationStep}), losses and suncet-augment's {@code MultiViewTransform} call it when they are
+ * made. Set the system property {@value
  * #PROPERTY} to {@code false} to keep glibc's defaults.
  *
  * <p>On other systems (no glibc, or not Linux) it does nothing and says {@link
