@@ -113,23 +113,23 @@ public final class MallocTuning {
         if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
             return Outcome.UNSUPPORTED;
         }
-        Function mallopt;
         try {
             NativeLibrary libc = NativeLibrary.getInstance("c");
             libc.getFunction("gnu_get_libc_version"); // glibc only: musl has a mallopt that ignores all
-            mallopt = libc.getFunction("mallopt");
-        } catch (UnsatisfiedLinkError | RuntimeException e) {
-            LOGGER.debug("no glibc mallopt: malloc tuning skipped", e);
-            return Outcome.UNSUPPORTED;
-        }
-        int[][] settings = {
-            {M_MMAP_THRESHOLD, MMAP_THRESHOLD}, {M_TRIM_THRESHOLD, TRIM_THRESHOLD}, {M_TOP_PAD, TOP_PAD}
-        };
-        for (int[] setting : settings) {
-            if (mallopt.invokeInt(new Object[] {setting[0], setting[1]}) != 1) {
-                LOGGER.warn("glibc refused mallopt({}, {}): malloc tuning incomplete", setting[0], setting[1]);
-                return Outcome.UNSUPPORTED;
+            Function mallopt = libc.getFunction("mallopt");
+            int[][] settings = {
+                {M_MMAP_THRESHOLD, MMAP_THRESHOLD}, {M_TRIM_THRESHOLD, TRIM_THRESHOLD}, {M_TOP_PAD, TOP_PAD}
+            };
+            for (int[] setting : settings) {
+                if (mallopt.invokeInt(new Object[] {setting[0], setting[1]}) != 1) {
+                    LOGGER.warn("glibc refused mallopt({}, {}): malloc tuning incomplete", setting[0], setting[1]);
+                    return Outcome.UNSUPPORTED;
+                }
             }
+        } catch (LinkageError | RuntimeException e) {
+            // no glibc, or JNA's native stub cannot load (e.g. a temporary folder mounted noexec)
+            LOGGER.debug("glibc's mallopt not reachable: malloc tuning skipped", e);
+            return Outcome.UNSUPPORTED;
         }
         LOGGER.info(
                 "glibc malloc keeps freed tensor memory for reuse (M_TRIM_THRESHOLD {}, M_TOP_PAD {}, "
