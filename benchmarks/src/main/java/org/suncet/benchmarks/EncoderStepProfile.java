@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.suncet.models.ContrastiveModel;
-import org.suncet.models.ProjectionHead;
 import org.suncet.models.ResNet;
 import org.suncet.ndarray.MallocTuning;
 
@@ -66,19 +65,7 @@ public final class EncoderStepProfile {
         String trace = args.length == 5 ? args[4] : null;
         System.out.println("malloc tuning: " + MallocTuning.ensureApplied());
         int channels = size == 28 ? 1 : 3;
-        ResNet encoder =
-                ResNet.builder()
-                        .setDepth(18)
-                        .optWidthMultiplier(width)
-                        .optCifarStem(true)
-                        .optInputChannels(channels)
-                        .optZeroInitResidual(true)
-                        .build();
-        ContrastiveModel network =
-                ContrastiveModel.builder()
-                        .setEncoder(encoder)
-                        .setHead(ProjectionHead.simclrV1(encoder.getFeatureSize()))
-                        .build();
+        ContrastiveModel network = CifarPretrainingNetwork.build(width, channels);
         Shape shape = new Shape(rows, channels, size, size);
         try (Model model = Model.newInstance("encoder-step-profile")) {
             model.setBlock(network);

@@ -38,7 +38,6 @@ import org.suncet.loss.NtXentLoss;
 import org.suncet.loss.SuNCEtLoss;
 import org.suncet.loss.SuNCEtPretrainingLoss;
 import org.suncet.models.ContrastiveModel;
-import org.suncet.models.ProjectionHead;
 import org.suncet.models.ResNet;
 import org.suncet.train.BatchProgress;
 import org.suncet.train.Lars;
@@ -187,19 +186,7 @@ public class PretrainingStepBenchmark {
             default:
                 throw new IllegalArgumentException("imageSize must be 28 or 32, got " + imageSize);
         }
-        ResNet encoder =
-                ResNet.builder()
-                        .setDepth(18)
-                        .optWidthMultiplier(width)
-                        .optCifarStem(true)
-                        .optInputChannels(channels)
-                        .optZeroInitResidual(true)
-                        .build();
-        ContrastiveModel network =
-                ContrastiveModel.builder()
-                        .setEncoder(encoder)
-                        .setHead(ProjectionHead.simclrV1(encoder.getFeatureSize()))
-                        .build();
+        ContrastiveModel network = CifarPretrainingNetwork.build(width, channels);
         SuNCEtPretrainingLoss objective =
                 SuNCEtPretrainingLoss.builder()
                         .optContrastiveLoss(

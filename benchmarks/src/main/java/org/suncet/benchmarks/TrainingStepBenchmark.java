@@ -28,7 +28,6 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.suncet.loss.NtXentLoss;
 import org.suncet.models.ContrastiveModel;
-import org.suncet.models.ProjectionHead;
 import org.suncet.models.ResNet;
 import org.suncet.train.Lars;
 
@@ -83,17 +82,7 @@ public class TrainingStepBenchmark {
     /** Builds the network, the trainer and the views, and runs the first step. */
     @Setup(Level.Trial)
     public void setUp() {
-        ResNet encoder =
-                ResNet.builder()
-                        .setDepth(18)
-                        .optCifarStem(true)
-                        .optZeroInitResidual(true)
-                        .build();
-        ContrastiveModel network =
-                ContrastiveModel.builder()
-                        .setEncoder(encoder)
-                        .setHead(ProjectionHead.simclrV1(encoder.getFeatureSize()))
-                        .build();
+        ContrastiveModel network = CifarPretrainingNetwork.build(1f, 3);
         model = Model.newInstance("training-step-benchmark");
         model.setBlock(network);
         model.getNDManager().getEngine().setRandomSeed(42);

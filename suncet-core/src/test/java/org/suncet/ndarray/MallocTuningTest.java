@@ -6,16 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class MallocTuningTest {
@@ -46,58 +43,49 @@ class MallocTuningTest {
 
     /**
      * The point of the tuning: a thread that frees a step's tensors and allocates them again gets
-     * the same memory back instead of fresh pages. On a new thread (its own glibc arena, as the
-     * JVM's main thread has), rounds of sixteen 6 MiB tensors (96 MiB, more than one 64 MiB
-     * per-thread heap; 24,576 pages a round). Measured (AMD EPYC): the first three rounds fault
-     * thousands of pages either way while the arena grows; after them, with glibc's defaults,
-     * rounds fault 10 to 5,400 pages (about 2,800 on average: a heap is unmapped and mapped
-     * again), tuned 10 to 13. The bound: under 1 % of the pages a round, averaged over the nine
-     * rounds after the first three.
+     * the same memory back instead of fresh pages. {@link TensorChurn} runs in a fresh child JVM (so
+     * no other test's threads share its glibc arena): rounds of sixteen 6 MiB tensors (96 MiB, more
+     * than one 64 MiB per-thread heap; 24,576 pages a round) on a new thread. Measured (AMD EPYC):
+     * the first three rounds fault thousands of pages either way while the arena grows; after them,
+     * with glibc's defaults, rounds fault 10 to 5,400 pages (a heap is unmapped and mapped again;
+     * 2,000 to 2,900 on average over a run), tuned 10 to 13 in a fresh JVM (about 500 when the same
+     * JVM had run the module's other tests first, its arena shared). The bound: under 1 % of the
+     * pages a round, averaged over the nine rounds after the first three.
      */
     @Test
     void aThreadReusesFreedTensorMemoryInsteadOfFaultingItInAgain() throws Exception {
         assumeTrue(LINUX && Files.exists(Path.of("/proc/thread-self/stat")), "Linux only");
         assumeTrue(MallocTuning.ensureApplied() == MallocTuning.Outcome.APPLIED, "tuning not applied");
-        int warmUp = 3;
-        int rounds = warmUp + 9;
-        int tensors = 16;
-        long pagesPerRound = tensors * (6L << 20) / 4096;
-        AtomicLong faultsAfterFirst = new AtomicLong();
-        Throwable[] failure = new Throwable[1];
-        Thread worker = new Thread(() -> {
-            try (NDManager manager = NDManager.newBaseManager()) {
-                for (int r = 0; r < rounds; r++) {
-                    long before = threadMinorFaults();
-                    List<NDArray> step = new ArrayList<>();
-                    for (int t = 0; t < tensors; t++) {
-                        step.add(manager.ones(new Shape(6 << 18))); // 6 MiB of float32, written
-                    }
-                    step.forEach(NDArray::close);
-                    if (r >= warmUp) {
-                        faultsAfterFirst.addAndGet(threadMinorFaults() - before);
-                    }
-                }
-            } catch (Throwable t) {
-                failure[0] = t;
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx512m");
+        for (String name : List.of("ai.djl.offline", "DJL_CACHE_DIR", "ENGINE_CACHE_DIR", "ai.djl.default_engine",
+                "org.slf4j.simpleLogger.defaultLogLevel")) {
+            if (System.getProperty(name) != null) {
+                command.add("-D" + name + "=" + System.getProperty(name));
             }
-        });
-        worker.start();
-        worker.join();
-        if (failure[0] != null) {
-            throw new AssertionError(failure[0]);
         }
-        double perRound = faultsAfterFirst.get() / (double) (rounds - warmUp);
+        command.add("-cp");
+        command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+        command.add(TensorChurn.class.getName());
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(child.waitFor(120, TimeUnit.SECONDS) && child.exitValue() == 0, output);
+        assertTrue(output.contains("outcome APPLIED"), output);
+        int warmUp = 3;
+        long faults = 0;
+        int rounds = 0;
+        for (String line : output.split("\n")) {
+            String[] words = line.trim().split(" ");
+            if (words.length == 4 && words[0].equals("round") && Integer.parseInt(words[1]) >= warmUp) {
+                faults += Long.parseLong(words[3]);
+                rounds++;
+            }
+        }
+        assertEquals(TensorChurn.ROUNDS - warmUp, rounds, output);
+        long pagesPerRound = (long) TensorChurn.TENSORS * TensorChurn.FLOATS * Float.BYTES / 4096;
+        double perRound = faults / (double) rounds;
         assertTrue(perRound < 0.01 * pagesPerRound,
-                "minor faults per round " + perRound + " of " + pagesPerRound + " pages");
-    }
-
-    private static long threadMinorFaults() {
-        try {
-            String stat = Files.readString(Path.of("/proc/thread-self/stat"));
-            // fields after "(comm) ": state ppid pgrp session tty tpgid flags minflt ...
-            return Long.parseLong(stat.substring(stat.lastIndexOf(") ") + 2).split(" ")[7]);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+                "minor faults per round " + perRound + " of " + pagesPerRound + " pages:\n" + output);
     }
 }
