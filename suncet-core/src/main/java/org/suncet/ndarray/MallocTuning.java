@@ -33,8 +33,7 @@ import org.slf4j.LoggerFactory;
  * as a PyTorch process does. Call {@link #ensureApplied()} yourself to apply it early; the
  * library's training steps ({@code PretrainingStep}, {@code SupervisedStep}, {@code
  * DistillationStep}), losses and suncet-augment's {@code MultiViewTransform} call it when they are
- * made. Set the system property {@value
- * #PROPERTY} to {@code false} to keep glibc's defaults.
+ * made. Set the system property {@value #PROPERTY} to {@code false} to keep glibc's defaults.
  *
  * <p>On other systems (no glibc, or not Linux) it does nothing and says {@link
  * Outcome#UNSUPPORTED}.

@@ -21,7 +21,7 @@ class MallocTuningTest {
             System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
 
     @Test
-    void itAppliesOnLinuxWithGlibcAndOnlyOnce() {
+    void itAppliesOnLinuxWithGlibcAndLaterCallsReturnTheSameOutcome() {
         assumeTrue(LINUX && Files.exists(Path.of("/proc/thread-self/stat")), "Linux only");
         assumeTrue(System.getProperty(MallocTuning.PROPERTY) == null, "property set by the run");
         MallocTuning.Outcome first = MallocTuning.ensureApplied();
