@@ -66,6 +66,10 @@ public class LossBenchmark {
     @Param({"128"})
     public int dim;
 
+    /** Rows per block of the fused path ({@code optRowBlock}); 0 picks them automatically. */
+    @Param({"0"})
+    public int block;
+
     private NDManager manager;
     private NDArray embeddings;
     private NDList labels;
@@ -96,16 +100,32 @@ public class LossBenchmark {
         }
         switch (loss) {
             case "NtXent":
-                instance = NtXentLoss.builder().optTemperature(0.1f).optFused(fused).build();
+                instance = NtXentLoss.builder()
+                                .optTemperature(0.1f)
+                                .optFused(fused)
+                                .optRowBlock(block)
+                                .build();
                 break;
             case "SuNCEt":
-                instance = SuNCEtLoss.builder().optTemperature(0.1f).optFused(fused).build();
+                instance = SuNCEtLoss.builder()
+                                .optTemperature(0.1f)
+                                .optFused(fused)
+                                .optRowBlock(block)
+                                .build();
                 break;
             case "SupCon":
-                instance = SupConLoss.builder().optTemperature(0.1f).optFused(fused).build();
+                instance = SupConLoss.builder()
+                                .optTemperature(0.1f)
+                                .optFused(fused)
+                                .optRowBlock(block)
+                                .build();
                 break;
             case "Nca":
-                instance = NcaLoss.builder().optTemperature(1f).optFused(fused).build();
+                instance = NcaLoss.builder()
+                                .optTemperature(1f)
+                                .optFused(fused)
+                                .optRowBlock(block)
+                                .build();
                 break;
             default:
                 throw new IllegalArgumentException("unknown loss " + loss);

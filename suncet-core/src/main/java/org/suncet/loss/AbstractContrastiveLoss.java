@@ -25,7 +25,8 @@ import org.suncet.ndarray.MallocTuning;
  * ContrastiveCore}, which records every {@code M × M} step and so supports higher-order
  * gradients. Both give the same value and gradient up to rounding (1e-10 relative in float64).
  * {@code optRowBlock(B)} sets the rows per block of the fused path (0, the default, picks B so
- * that a {@code B × M} block is about 2 MiB, and at least 64 rows).
+ * that a {@code B × M} block is about 16 MiB, and at least 64 rows; from D = 512 on, one block
+ * of up to 256 MiB, whose gradient takes one matrix product fewer).
  *
  * <p><b>Which prediction.</b> DJL's {@code Trainer} and {@code EasyTrain} hand a loss the model's
  * whole output list; {@code ContrastiveModel} puts out {@code NDList(h, z)} (features, projection).
@@ -246,7 +247,8 @@ public abstract class AbstractContrastiveLoss extends AccumulatingLoss {
 
         /**
          * Sets the rows per block of the fused computation (default 0: automatic, a {@code B × M}
-         * block of about 2 MiB and at least 64 rows). Larger blocks use more memory; the result
+         * block of about 16 MiB and at least 64 rows, or from D = 512 on one block of up to 256
+         * MiB). Larger blocks use more memory; the result
          * does not depend on it beyond rounding.
          *
          * @param rowBlock rows per block, ≥ 0

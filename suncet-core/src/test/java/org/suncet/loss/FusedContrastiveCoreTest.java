@@ -423,35 +423,49 @@ class FusedContrastiveCoreTest {
         assertEquals(7, NcaLoss.builder().optRowBlock(7).build().getRowBlock());
         assertMessage("rowBlock", () -> NtXentLoss.builder().optRowBlock(-1).build());
         assertMessage("rowBlock", () -> SuNCEtLoss.builder().optRowBlock(-3).build());
-        assertMessage("rowBlock", () -> FusedContrastiveCore.rowBlock(10, 4, -1));
+        assertMessage("rowBlock", () -> FusedContrastiveCore.rowBlock(10, 128, 4, -1));
     }
 
     /**
-     * The largest temporary of the fused path is one {@code B × M} block: the chooser keeps it near
-     * 2 MiB (at least 64 rows, at most M) for every M up to 2N = 32768 and beyond, so 32768 rows of
-     * float32 use 8 MiB blocks instead of a 4 GiB matrix.
+     * The largest temporary of the fused path is one {@code B × M} block: below D = 512 the chooser
+     * keeps it near 16 MiB (at least 64 rows, at most M) for every M up to 2N = 32768 and beyond,
+     * so 32768 rows of float32 use 16 MiB blocks instead of a 4 GiB matrix; from D = 512 on it
+     * takes one block while that block is at most 256 MiB.
      */
     @Example
-    void automaticBlocksAreSmallAndCoverEveryRow() {
-        assertEquals(256, FusedContrastiveCore.rowBlock(256, 4, 0)); // one block, 256 KiB
-        assertEquals(512, FusedContrastiveCore.rowBlock(1024, 4, 0)); // 2 MiB
-        assertEquals(128, FusedContrastiveCore.rowBlock(4096, 4, 0)); // 2 MiB
-        assertEquals(64, FusedContrastiveCore.rowBlock(8192, 4, 0)); // 2 MiB
-        assertEquals(64, FusedContrastiveCore.rowBlock(32768, 4, 0)); // 8 MiB
-        assertEquals(64, FusedContrastiveCore.rowBlock(4096, 8, 0)); // float64: 2 MiB
-        assertEquals(2, FusedContrastiveCore.rowBlock(2, 4, 0));
-        assertEquals(3, FusedContrastiveCore.rowBlock(70, 8, 3));
-        assertEquals(70, FusedContrastiveCore.rowBlock(70, 8, 1000));
+    void automaticBlocksAreBoundedAndCoverEveryRow() {
+        assertEquals(256, FusedContrastiveCore.rowBlock(256, 128, 4, 0)); // one block, 256 KiB
+        assertEquals(1024, FusedContrastiveCore.rowBlock(1024, 128, 4, 0)); // one block, 4 MiB
+        assertEquals(1024, FusedContrastiveCore.rowBlock(4096, 128, 4, 0)); // 16 MiB
+        assertEquals(512, FusedContrastiveCore.rowBlock(8192, 128, 4, 0)); // 16 MiB
+        assertEquals(128, FusedContrastiveCore.rowBlock(32768, 128, 4, 0)); // 16 MiB
+        assertEquals(512, FusedContrastiveCore.rowBlock(4096, 128, 8, 0)); // float64: 16 MiB
+        assertEquals(1024, FusedContrastiveCore.rowBlock(4096, 511, 4, 0));
+        assertEquals(4096, FusedContrastiveCore.rowBlock(4096, 512, 4, 0)); // one block, 64 MiB
+        assertEquals(8192, FusedContrastiveCore.rowBlock(8192, 2048, 4, 0)); // one block, 256 MiB
+        assertEquals(511, FusedContrastiveCore.rowBlock(8193, 2048, 4, 0)); // over 256 MiB
+        assertEquals(256, FusedContrastiveCore.rowBlock(8192, 2048, 8, 0)); // float64: 512 MiB
+        assertEquals(2, FusedContrastiveCore.rowBlock(2, 128, 4, 0));
+        assertEquals(3, FusedContrastiveCore.rowBlock(70, 128, 8, 3));
+        assertEquals(70, FusedContrastiveCore.rowBlock(70, 4096, 8, 1000));
         for (long rows = 1; rows <= 1L << 20; rows = rows * 3 / 2 + 1) {
             for (int bytes : new int[] {4, 8}) {
-                int block = FusedContrastiveCore.rowBlock(rows, bytes, 0);
-                assertTrue(block >= 1 && block <= rows, "B = " + block + " for M = " + rows);
-                long blockBytes = block * rows * bytes;
-                assertTrue(
-                        blockBytes <= Math.max(FusedContrastiveCore.TARGET_BLOCK_BYTES, 64 * rows * bytes),
-                        "block of " + blockBytes + " bytes at M = " + rows);
-                if (rows >= 4096) {
-                    assertTrue(block <= rows / 32, "no M × M matrix at M = " + rows);
+                for (long dim : new long[] {1, 128, 511, 512, 2048}) {
+                    int block = FusedContrastiveCore.rowBlock(rows, dim, bytes, 0);
+                    assertTrue(block >= 1 && block <= rows, "B = " + block + " for M = " + rows);
+                    long blockBytes = block * rows * bytes;
+                    long blocked =
+                            Math.max(FusedContrastiveCore.TARGET_BLOCK_BYTES, 64 * rows * bytes);
+                    long bound =
+                            dim >= FusedContrastiveCore.SINGLE_BLOCK_MIN_DIM
+                                    ? Math.max(FusedContrastiveCore.SINGLE_BLOCK_MAX_BYTES, blocked)
+                                    : blocked;
+                    assertTrue(
+                            blockBytes <= bound,
+                            "block of " + blockBytes + " bytes at M = " + rows + ", D = " + dim);
+                    if (rows >= 16384) {
+                        assertTrue(block <= rows / 32, "no M × M matrix at M = " + rows);
+                    }
                 }
             }
         }
