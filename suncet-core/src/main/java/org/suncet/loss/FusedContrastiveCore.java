@@ -33,7 +33,8 @@ import ai.djl.pytorch.jni.JniUtils;
  * the log-sum-exp over {@code A(i)} (and for INSIDE_LOG over {@code P(i)}), then the loss terms and
  * {@code G_R}, and adds {@code G_R ẑ} to the rows {@code R} and {@code G_Rᵀ ẑ_R} to all rows of the
  * gradient (two more matrix products; one product of {@code G + Gᵀ} when a single block covers
- * every row). Two paths compute the log-sum-exps: the <em>bounded</em> one (cosine, {@code 1/τ ≤
+ * every row, whose {@code s} is then, from D = 512 on, multiplied only on and below the diagonal
+ * by tiles: {@link #symmetricProduct}). Two paths compute the log-sum-exps: the <em>bounded</em> one (cosine, {@code 1/τ ≤
  * 30}: {@code |s_ij| ≤ 1/τ}, so {@code exp(s_ij)} needs no shift, and the diagonal is zeroed after
  * the exp) and the <em>general</em> one (NCA, or smaller τ: the diagonal set to {@value
  * ContrastiveCore#EXCLUDED}, each log-sum-exp shifted by the maximum over its own set as in {@link
@@ -84,6 +85,28 @@ final class FusedContrastiveCore {
      * 8192 in float32), a few of which are alive at once.
      */
     static final long SINGLE_BLOCK_MAX_BYTES = 256L << 20;
+
+    /**
+     * The rows of one tile of a single block's symmetric similarity product (see {@code
+     * Kernel.similarities}): large enough that each tile's product runs at the full GEMM rate.
+     */
+    static final int SYMMETRIC_TILE_ROWS = 1024;
+
+    /**
+     * Returns the tiles a side of a single block's symmetric similarity product: {@code ⌈M /
+     * 1024⌉} from D = {@value #SINGLE_BLOCK_MIN_DIM} on, else 1 (one plain product). Below that D
+     * the copies cost more than the saved flops.
+     *
+     * @param rows M
+     * @param dim the products' inner dimension
+     * @return k ≥ 1
+     */
+    static int symmetricTiles(long rows, long dim) {
+        if (dim < SINGLE_BLOCK_MIN_DIM) {
+            return 1;
+        }
+        return (int) ((rows + SYMMETRIC_TILE_ROWS - 1) / SYMMETRIC_TILE_ROWS);
+    }
 
     /**
      * The smallest automatic block: each block adds {@code G_Rᵀ ẑ_R} to an {@code M × D}
@@ -143,6 +166,52 @@ final class FusedContrastiveCore {
             block = Math.max(MIN_AUTOMATIC_BLOCK, TARGET_BLOCK_BYTES / (rows * elementBytes));
         }
         return (int) Math.min(block, rows);
+    }
+
+    /**
+     * Returns {@code left · rightᵀ} ({@code [M, M]}) for operands whose product is symmetric
+     * ({@code s_ij = s_ji}, as both similarities are), multiplying only the tiles of {@code tile}
+     * rows on and below the diagonal and writing each one above as the transpose of its mirror:
+     * with k tiles a side, {@code (k + 1)/(2k)} of the product's flops (5/8 at M = 4096 with
+     * 1024-row tiles) for two copies of the matrix. The result equals the plain product up to
+     * rounding, and is exactly symmetric off the diagonal tiles.
+     *
+     * @param left {@code [M, D']}
+     * @param right {@code [M, D']}
+     * @param tile rows per tile, ≥ 1
+     * @return {@code s}, a new array on left's device and manager
+     */
+    static NDArray symmetricProduct(NDArray left, NDArray right, int tile) {
+        int rows = Math.toIntExact(left.getShape().get(0));
+        NDArray s =
+                left.getManager()
+                        .create(new Shape(rows, rows), left.getDataType(), left.getDevice());
+        for (int rowStart = 0; rowStart < rows; rowStart += tile) {
+            int rowEnd = Math.min(rowStart + tile, rows);
+            NDArray leftRows = left.get(new NDIndex().addSliceDim(rowStart, rowEnd));
+            for (int columnStart = 0; columnStart <= rowStart; columnStart += tile) {
+                int columnEnd = Math.min(columnStart + tile, rows);
+                try (NDScope tileScope = new NDScope()) {
+                    tileScope.suppressNotUsedWarning();
+                    NDArray product =
+                            leftRows.matMul(
+                                    right.get(new NDIndex().addSliceDim(columnStart, columnEnd))
+                                            .transpose());
+                    s.set(tileIndex(rowStart, rowEnd, columnStart, columnEnd), product);
+                    if (columnStart != rowStart) {
+                        s.set(
+                                tileIndex(columnStart, columnEnd, rowStart, rowEnd),
+                                product.transpose());
+                    }
+                }
+            }
+            leftRows.close();
+        }
+        return s;
+    }
+
+    private static NDIndex tileIndex(int rowStart, int rowEnd, int columnStart, int columnEnd) {
+        return new NDIndex().addSliceDim(rowStart, rowEnd).addSliceDim(columnStart, columnEnd);
     }
 
     /**
@@ -420,7 +489,10 @@ final class FusedContrastiveCore {
                 try (NDScope blockScope = new NDScope()) {
                     blockScope.suppressNotUsedWarning();
                     NDIndex range = new NDIndex().addSliceDim(start, end);
-                    NDArray s = (size == rows ? left : left.get(range)).matMul(rightT); // [B, M]
+                    NDArray s = // [B, M]
+                            size == rows
+                                    ? similarities(left, right, rightT)
+                                    : left.get(range).matMul(rightT);
                     NDArray weights = // G_R · V, or null
                             bounded
                                     ? boundedBlock(s, range, start, size, lossSum, validSum)
@@ -454,6 +526,20 @@ final class FusedContrastiveCore {
                 NDArray scale = count.mul(tau);
                 gradient = cosine ? accumulated.div(scale) : ncaGradient(accumulated, scale);
             }
+        }
+
+        /**
+         * The whole {@code M × M} matrix {@code s = left · rightᵀ} of a single block: one product,
+         * or from D = 512 on with two or more tiles a side ({@link
+         * FusedContrastiveCore#symmetricTiles}) the tiled {@link
+         * FusedContrastiveCore#symmetricProduct}.
+         */
+        private NDArray similarities(NDArray left, NDArray right, NDArray rightT) {
+            int tiles = symmetricTiles(rows, right.getShape().get(1));
+            if (tiles < 2) {
+                return left.matMul(rightT);
+            }
+            return symmetricProduct(left, right, (rows + tiles - 1) / tiles);
         }
 
         /**

@@ -8,6 +8,7 @@ import static org.suncet.loss.SupervisedLossContract.assertMessage;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -336,6 +337,67 @@ class FusedContrastiveCoreTest {
             LossTesting.Evaluation fused = evaluate(labeledLoss(name, 0.5f, true, 0), y, z, DataType.FLOAT32);
             assertRelative(labeledReference(name, z, y, 0.5f), fused.value(), 1e-5, name);
         }
+    }
+
+    /**
+     * The tiled symmetric product equals the plain one for both similarities' operands (cosine:
+     * {@code ẑ/τ · ẑᵀ}; NCA: {@code [2z, −1, −‖z‖²]/τ · [z, ‖z‖², 1]ᵀ}), for every tile size,
+     * including tiles that do not divide M and a tile as large as M.
+     */
+    @Property(tries = 60)
+    void symmetricProductEqualsThePlainProduct(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 40) int rows,
+            @ForAll @IntRange(min = 1, max = 8) int dim,
+            @ForAll @IntRange(min = 1, max = 42) int tile,
+            @ForAll boolean nca) {
+        double[][] z = LossTesting.gaussian(new Random(seed), rows, dim, 1);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray x = LossTesting.matrix(manager, z, DataType.FLOAT64);
+            NDArray left;
+            NDArray right;
+            if (nca) {
+                NDArray norms = x.square().sum(new int[] {1}, true);
+                NDArray ones = norms.onesLike();
+                left = NDArrays.concat(new NDList(x.add(x), ones.neg(), norms.neg()), 1).div(0.5);
+                right = NDArrays.concat(new NDList(x, norms, ones), 1);
+            } else {
+                right = x.div(x.norm(new int[] {1}, true));
+                left = right.div(0.3);
+            }
+            double[][] expected = LossTesting.toMatrix(left.matMul(right.transpose()));
+            double[][] tiled =
+                    LossTesting.toMatrix(FusedContrastiveCore.symmetricProduct(left, right, tile));
+            assertRelative(
+                    expected, tiled, 1e-13, "M = " + rows + ", D = " + dim + ", tile " + tile);
+        }
+    }
+
+    /**
+     * From D = 512 on a single block computes its similarities by symmetric tiles (two a side at
+     * M = 1100); value and gradient equal those of 256-row blocks, which use plain products.
+     */
+    @Example
+    void tiledSingleBlockEqualsRowBlocksAtLargeDim() {
+        assertEquals(2, FusedContrastiveCore.symmetricTiles(1100, 512));
+        assertEquals(1, FusedContrastiveCore.symmetricTiles(1100, 511));
+        assertEquals(1100, FusedContrastiveCore.rowBlock(1100, 512, 8, 0));
+        Random random = new Random(29);
+        double[][] z = LossTesting.gaussian(random, 1100, 512, 1);
+        long[] y = LossTesting.labels(random, 1100, 40);
+        for (String name : LABELED) {
+            LossTesting.Evaluation tiled =
+                    evaluate(labeledLoss(name, 0.1f, true, 0), y, z, DataType.FLOAT64);
+            LossTesting.Evaluation blocked =
+                    evaluate(labeledLoss(name, 0.1f, true, 256), y, z, DataType.FLOAT64);
+            assertRelative(blocked.value(), tiled.value(), 1e-10, name);
+            assertRelative(blocked.gradient(), tiled.gradient(), 1e-10, name + " gradient");
+        }
+        LossTesting.Evaluation tiled = evaluate(ntXent(0.1f, 2, true, 0), null, z, DataType.FLOAT64);
+        LossTesting.Evaluation blocked =
+                evaluate(ntXent(0.1f, 2, true, 256), null, z, DataType.FLOAT64);
+        assertRelative(blocked.value(), tiled.value(), 1e-10, "NT-Xent");
+        assertRelative(blocked.gradient(), tiled.gradient(), 1e-10, "NT-Xent gradient");
     }
 
     /** Outside a gradient collector only the loss is computed; it is the same value. */
