@@ -381,6 +381,10 @@ class FusedContrastiveCoreTest {
     void tiledSingleBlockEqualsRowBlocksAtLargeDim() {
         assertEquals(2, FusedContrastiveCore.symmetricTiles(1100, 512));
         assertEquals(1, FusedContrastiveCore.symmetricTiles(1100, 511));
+        assertEquals(1, FusedContrastiveCore.symmetricTiles(1023, 2048));
+        assertEquals(2, FusedContrastiveCore.symmetricTiles(1024, 2048)); // 512-row tiles
+        assertEquals(4, FusedContrastiveCore.symmetricTiles(4096, 2048));
+        assertEquals(5, FusedContrastiveCore.symmetricTiles(4097, 2048));
         assertEquals(1100, FusedContrastiveCore.rowBlock(1100, 512, 8, 0));
         Random random = new Random(29);
         double[][] z = LossTesting.gaussian(random, 1100, 512, 1);
