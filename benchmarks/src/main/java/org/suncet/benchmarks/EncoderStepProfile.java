@@ -86,18 +86,6 @@ public final class EncoderStepProfile {
                             GradientCollector collector = trainer.newGradientCollector()) {
                         NDArray input = images.duplicate();
                         input.attach(scope); // the step's outputs land in the scope and close with it
-                        if (Boolean.getBoolean("profile.channelsLast")) {
-                            long n = shape.get(0);
-                            long c = shape.get(1);
-                            long h = shape.get(2);
-                            long w = shape.get(3);
-                            // a copy with NHWC memory seen as NCHW: strides (HWC, 1, WC, C)
-                            input =
-                                    input.transpose(0, 2, 3, 1)
-                                            .reshape(n, h * w, c)
-                                            .reshape(n, h, w, c)
-                                            .transpose(0, 3, 1, 2);
-                        }
                         NDList outputs = trainer.forward(new NDList(input));
                         forward = System.nanoTime();
                         collector.backward(outputs.get(1).sum());
