@@ -38,7 +38,10 @@ import java.util.Objects;
  * <p><b>Gradients.</b> DJL hands {@link #update} a copy of the gradient; this optimizer sets the
  * parameter's own gradient to zero after using it, so gradients never accumulate across steps.
  * All arithmetic runs in NDArrays on the weight's device and dtype with no read back to the host;
- * the momentum buffer is owned by the weight's manager and every temporary is closed.
+ * the momentum buffer is owned by the weight's manager and every temporary is closed. The update's
+ * numbers (momentum, weight decay, the learning rate while it holds) are kept as 0-dimensional
+ * arrays of the weight's manager ({@code OptimizerScalars}) instead of being copied from Java on
+ * every call; the results are bit-identical.
  *
  * <p>Bad input ({@link IllegalArgumentException} from {@link Builder#build()}): a missing learning
  * rate tracker, momentum outside [0, 1), a weight decay that is not finite and ≥ 0, a rescale
@@ -46,9 +49,18 @@ import java.util.Objects;
  */
 public final class NesterovSgd extends Optimizer {
 
+    private static final NDIndex ALL = new NDIndex("...");
+
+    // positions of the fixed numbers in `scalars`
+    private static final int ZERO = 0;
+    private static final int MOMENTUM = 1;
+    private static final int RESCALE = 2;
+    private static final int WEIGHT_DECAY = 3;
+
     private final Tracker learningRateTracker;
     private final float momentum;
     private final MomentumBuffers velocities;
+    private final OptimizerScalars scalars;
 
     private NesterovSgd(Builder builder) {
         super(builder);
@@ -76,6 +88,7 @@ public final class NesterovSgd extends Optimizer {
         this.learningRateTracker = builder.learningRateTracker;
         this.momentum = builder.momentum;
         this.velocities = new MomentumBuffers(builder.parameters);
+        this.scalars = new OptimizerScalars(0f, momentum, rescaleGrad, getWeightDecay());
     }
 
     /**
@@ -108,21 +121,27 @@ public final class NesterovSgd extends Optimizer {
         float learningRate = learningRateTracker.getNewValue(parameterId, updateCount(parameterId));
         NDArray velocity = velocity(parameterId, weight);
         float weightDecay = getWeightDecay();
+        // kept 0-dimensional arrays, fetched before the scope that closes the step's temporaries
+        NDArray zero = scalars.fixed(ZERO, weight);
+        NDArray momentumArray = scalars.fixed(MOMENTUM, weight);
+        NDArray rescale = scalars.fixed(RESCALE, weight);
+        NDArray weightDecayArray = scalars.fixed(WEIGHT_DECAY, weight);
+        NDArray learningRateArray = scalars.varying(learningRate, weight);
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray g = grad.mul(rescaleGrad);
+            NDArray g = rescaleGrad == 1f ? grad : grad.mul(rescale);
             if (clipGrad > 0f) {
                 g = g.clip(-clipGrad, clipGrad);
             }
             if (weightDecay != 0f) {
-                g = g.add(weight.mul(weightDecay));
+                g = g.add(weight.mul(weightDecayArray));
             }
-            velocity.muli(momentum).addi(g);
-            weight.subi(velocity.mul(momentum).addi(g).muli(learningRate));
+            velocity.muli(momentumArray).addi(g);
+            weight.subi(velocity.mul(momentumArray).addi(g).muli(learningRateArray));
             if (weight.hasGradient()) {
                 // DJL passed a copy: clear the parameter's own gradient so the next backward
                 // starts from zero (set, not multiply, so a NaN gradient is cleared too)
-                weight.getGradient().set(new NDIndex("..."), 0);
+                weight.getGradient().set(ALL, zero);
             }
         }
     }
