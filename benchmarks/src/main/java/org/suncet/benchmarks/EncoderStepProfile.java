@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.suncet.models.ContrastiveModel;
-import org.suncet.models.ResNet;
 import org.suncet.ndarray.MallocTuning;
 
 /**

@@ -28,7 +28,6 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.suncet.loss.NtXentLoss;
 import org.suncet.models.ContrastiveModel;
-import org.suncet.models.ResNet;
 import org.suncet.train.Lars;
 
 /**

@@ -39,9 +39,9 @@ import ai.djl.pytorch.jni.JniUtils;
  * no shift, and the diagonal is zeroed after the exp) and the <em>general</em> one (NCA, or
  * smaller τ: the diagonal set to {@value ContrastiveCore#EXCLUDED}, each log-sum-exp shifted by
  * the maximum over its own set as in {@link ContrastiveCore}, every exp argument clamped at −60),
- * so that τ = 0.01 with |z| = 1e4 stays finite in float32. Every temporary of a block is closed before the next; the largest is
- * {@code B × M}. All of it runs on arrays detached from autograd, on the input's device, in float32
- * or float64 (half precision in float32).
+ * so that τ = 0.01 with |z| = 1e4 stays finite in float32. Every temporary of a block is closed
+ * before the next; the largest is {@code B × M}. All of it runs on arrays detached from autograd,
+ * on the input's device, in float32 or float64 (half precision in float32).
  *
  * <p>DJL has no custom backward, so the result is hooked into autograd with a surrogate: with
  * {@code g} the gradient above and {@code x} the autograd-tracked {@code ẑ} (cosine; its

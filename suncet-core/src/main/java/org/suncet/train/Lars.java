@@ -57,7 +57,7 @@ import java.util.function.Predicate;
  * zero array like the weight, created at its first update and owned by the weight's manager; so
  * are the update's numbers (momentum, η, weight decay, the learning rate while it holds), kept as
  * 0-dimensional arrays instead of being copied from Java on every call ({@code OptimizerScalars};
- * bit-identical results, about 40 % less time an update).
+ * bit-identical results; about 40 % less time an update of a ResNet-18 on an AMD EPYC).
  *
  * <p>Bad input ({@link IllegalArgumentException} from {@link Builder#build()}): a missing learning
  * rate tracker or parameter list, momentum outside [0, 1), a trust coefficient that is not finite
