@@ -1,5 +1,6 @@
 package org.suncet.loss;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -54,8 +55,12 @@ import ai.djl.pytorch.jni.JniUtils;
  * <p>NT-Xent's positives are structural (row {@code i} is image {@code i mod N}, view-major), so no
  * {@code B × M} mask is built: the positive entries of a block are one or two strided runs per
  * other view (read for the loss, and {@code 1/(V − 1)} subtracted from {@code p} there in place;
- * the general path gathers them from {@code s_R}). Labeled losses build each block's {@code B × M}
- * positive mask from the class ids renumbered {@code 0..U − 1}: {@code 1 − sign((u_i − u_j)²)}.
+ * the general path gathers them from {@code s_R}). Labeled losses whose widest class has K ≤ M/8
+ * rows gather them too: each row's class members are K columns ({@code [M, K]}, built once from
+ * the rows sorted by class), the positives' terms are {@code B × K} gathers and {@code G} is
+ * rewritten there in place ({@link PositiveLayout}); otherwise each block builds its {@code B ×
+ * M} positive mask from the class ids renumbered {@code 0..U − 1}: {@code 1 − sign((u_i −
+ * u_j)²)}.
  */
 final class FusedContrastiveCore {
 
@@ -261,7 +266,8 @@ final class FusedContrastiveCore {
                 temperature,
                 checkValues,
                 requestedBlock,
-                allowBounded);
+                allowBounded,
+                PositiveLayout.AUTOMATIC);
     }
 
     /**
@@ -305,6 +311,32 @@ final class FusedContrastiveCore {
             boolean checkValues,
             int requestedBlock,
             boolean allowBounded) {
+        return labeled(
+                embeddings,
+                classIds,
+                similarity,
+                aggregation,
+                temperature,
+                checkValues,
+                requestedBlock,
+                allowBounded,
+                PositiveLayout.AUTOMATIC);
+    }
+
+    /**
+     * {@link #labeled}, with the bounded cosine path allowed or not and the positives' layout
+     * chosen (tests compare the layouts).
+     */
+    static NDArray labeled(
+            NDArray embeddings,
+            NDArray classIds,
+            Similarity similarity,
+            PositiveAggregation aggregation,
+            float temperature,
+            boolean checkValues,
+            int requestedBlock,
+            boolean allowBounded,
+            PositiveLayout layout) {
         return meanLoss(
                 embeddings,
                 classIds,
@@ -314,7 +346,51 @@ final class FusedContrastiveCore {
                 temperature,
                 checkValues,
                 requestedBlock,
-                allowBounded);
+                allowBounded,
+                layout);
+    }
+
+    /**
+     * How a labeled loss finds each row's positives: a {@code B × M} mask per block, or the
+     * columns of its class gathered from the block ({@code B × K}, K the widest class).
+     */
+    enum PositiveLayout {
+        /** Gathered when the widest class holds at most {@code M /} {@value #GATHER_RATIO} rows. */
+        AUTOMATIC,
+        /** A {@code B × M} mask of equal class ids per block. */
+        MASK,
+        /** Each row's class members gathered by column, {@code B × K}. */
+        GATHER
+    }
+
+    /**
+     * Labeled losses gather their positives ({@link PositiveLayout#GATHER}) when {@code K ·}
+     * {@value} {@code ≤ M}, K the number of rows of the widest class (automatic layout): then the {@code B × K}
+     * gathers and the in-place write of {@code G} at the positives replace the {@code B × M}
+     * mask's five passes and the two to six more that apply it. Below that the mask's streaming
+     * passes are the cheaper. (SuNCEt's support set of 10 classes × 8 images gathers; a batch of
+     * two classes masks.)
+     */
+    static final long GATHER_RATIO = 8;
+
+    /**
+     * Whether a labeled loss gathers its positives.
+     *
+     * @param layout the requested layout
+     * @param widest K, the rows of the widest class
+     * @param rows M
+     * @return {@code true} for {@link PositiveLayout#GATHER}, or automatic with {@code K ·}
+     *     {@value #GATHER_RATIO} {@code ≤ M}
+     */
+    static boolean gathers(PositiveLayout layout, long widest, long rows) {
+        switch (layout) {
+            case GATHER:
+                return true;
+            case MASK:
+                return false;
+            default:
+                return widest * GATHER_RATIO <= rows;
+        }
     }
 
     /**
@@ -337,7 +413,8 @@ final class FusedContrastiveCore {
             float temperature,
             boolean checkValues,
             int requestedBlock,
-            boolean allowBounded) {
+            boolean allowBounded,
+            PositiveLayout layout) {
         DataType outputType = embeddings.getDataType();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
@@ -360,7 +437,8 @@ final class FusedContrastiveCore {
                                     requestedBlock),
                             recordsGradient(z),
                             allowBounded
-                                    && bounded(similarity, temperature, z.getShape().get(0)));
+                                    && bounded(similarity, temperature, z.getShape().get(0)),
+                            layout);
             kernel.run();
             if (checkValues) {
                 ContrastiveCore.checkValues(embeddings, ids, kernel.validRows);
@@ -414,7 +492,12 @@ final class FusedContrastiveCore {
         private NDArray share; // NT-Xent: 1/(V − 1), 0-dimensional
         private NDArray one; // 1, 0-dimensional
         private NDArray positiveColumns; // NT-Xent: the columns of row i's positives, [M, V − 1]
-        private NDArray denseIds; // labeled: class ids renumbered 0..U − 1, in x's dtype, [M]
+        private final PositiveLayout layout;
+        private NDArray denseIds; // labeled, masked: class ids renumbered 0..U − 1, in x's dtype, [M]
+        // labeled, gathered (see gatherPositives): null when masked
+        private NDArray classColumns; // [M, K] int64: the rows of row i's class, padded with i
+        private NDArray classWeights; // [M, K] x's dtype: 1 where classColumns is a positive of i
+        private NDArray positiveCounts; // [M, 1] x's dtype: |P(i)|
 
         NDArray loss; // scalar, already divided by the valid-row count
         NDArray validRows; // scalar, the valid-row count V
@@ -429,8 +512,10 @@ final class FusedContrastiveCore {
                 float temperature,
                 int block,
                 boolean withGradient,
-                boolean bounded) {
+                boolean bounded,
+                PositiveLayout layout) {
             this.x = x;
+            this.layout = layout;
             this.ids = ids;
             this.views = views;
             this.similarity = similarity;
@@ -484,9 +569,12 @@ final class FusedContrastiveCore {
                 validSum = constant(rows);
             } else {
                 validSum = manager.zeros(new Shape(), type, x.getDevice());
-                // 0..U − 1, exact in float32 below 2^24 rows: equal ids have a difference of 0,
-                // others one of at least 1, whatever the ids' own range
-                denseIds = ids.unique(true, true, false).get(1).toType(type, false);
+                NDList unique = ids.unique(true, true, true); // values, inverse, counts
+                if (!gatherPositives(unique.get(1), unique.get(2))) {
+                    // 0..U − 1, exact in float32 below 2^24 rows: equal ids have a difference of
+                    // 0, others one of at least 1, whatever the ids' own range
+                    denseIds = unique.get(1).toType(type, false);
+                }
             }
             NDArray accumulated = null; // (G + Gᵀ)·right
             for (int start = 0; start < rows; start += block) {
@@ -532,6 +620,43 @@ final class FusedContrastiveCore {
                 NDArray scale = count.mul(tau);
                 gradient = cosine ? accumulated.div(scale) : ncaGradient(accumulated, scale);
             }
+        }
+
+        /**
+         * Decides the layout of a labeled loss's positives and, when gathered, builds {@code
+         * classColumns}: row {@code i}'s entries are the K rows of its class (itself among them),
+         * padded with {@code i} when its class has fewer than K rows, so every padding entry and
+         * the row itself point at the block's diagonal, where {@code s} is excluded (general
+         * path) and {@code exp} is 0 (bounded path). Built from the rows sorted by class: class
+         * {@code c} fills sorted positions {@code start_c … start_c + count_c − 1}. Reads one
+         * number to the host, K, which sizes the gathers.
+         *
+         * @param inverse {@code [M]} int64, the dense class id of each row
+         * @param counts {@code [U]} int64, the rows of each class
+         * @return whether the positives are gathered
+         */
+        private boolean gatherPositives(NDArray inverse, NDArray counts) {
+            if (layout == PositiveLayout.MASK) {
+                return false; // no number read
+            }
+            long widest = counts.max().getLong();
+            if (!gathers(layout, widest, rows)) {
+                return false;
+            }
+            Device device = x.getDevice();
+            NDArray starts = counts.cumSum(0).sub(counts); // [U]
+            NDArray sorted = inverse.argSort(0, true); // [M] the rows, class by class
+            NDArray classSizes = counts.gather(inverse, 0).expandDims(1); // [M, 1]
+            NDArray offsets = // [1, K]
+                    manager.arange(0f, widest, 1f, DataType.INT64, device).expandDims(0);
+            NDArray self = manager.arange(0f, rows, 1f, DataType.INT64, device).expandDims(1);
+            NDArray member = offsets.lt(classSizes); // [M, K]: offset k within i's class
+            NDArray positions = starts.gather(inverse, 0).expandDims(1).add(offsets);
+            NDArray inRange = NDArrays.where(member, positions, self); // [M, K], all < M
+            classColumns = NDArrays.where(member, sorted.take(inRange), self);
+            classWeights = member.logicalAnd(classColumns.neq(self)).toType(type, false);
+            positiveCounts = classSizes.toType(type, false).sub(one);
+            return true;
         }
 
         /**
@@ -603,6 +728,9 @@ final class FusedContrastiveCore {
                 }
                 return withGradient ? ntXentWeights(p, start, size) : null;
             }
+            if (classColumns != null) {
+                return gatheredBlock(s, exps, total, total.log(), range, size, lossSum, validSum);
+            }
             NDArray positiveMask = positiveMask(range, start, size); // diagonal 0
             if (aggregation == PositiveAggregation.OUTSIDE_LOG) {
                 NDArray positives = positiveMask.sum(new int[] {1}, true); // |P(i)|, [B, 1]
@@ -669,6 +797,9 @@ final class FusedContrastiveCore {
                 int size,
                 NDArray lossSum,
                 NDArray validSum) {
+            if (classColumns != null) {
+                return gatheredBlock(s, exps, total, logSumExp, range, size, lossSum, validSum);
+            }
             NDArray positiveMask = positiveMask(range, start, size); // diagonal 0
             if (aggregation == PositiveAggregation.OUTSIDE_LOG) {
                 NDArray positives = positiveMask.sum(new int[] {1}, true); // |P(i)|, [B, 1]
@@ -701,6 +832,83 @@ final class FusedContrastiveCore {
             return withGradient
                     ? exps.muli(valid.div(total)).subi(positiveExps.muli(valid.div(positiveTotal)))
                     : null;
+        }
+
+        /**
+         * {@link #labeledBlock} and the labeled part of {@link #boundedBlock} with the positives
+         * gathered ({@code classColumns}): every {@code B × M} pass left is one the loss needs
+         * whatever the labels (exp, row sums, {@code G = p ⊙ valid}); the positives' terms are
+         * read by {@code gather} into {@code B × K} arrays and {@code G} is rewritten at them in
+         * place. Each row's padding and its own entry point at its diagonal: there {@code s} is
+         * {@value ContrastiveCore#EXCLUDED} (general path, so the positives' maximum ignores
+         * them) and {@code exps} is 0 (bounded path), and the weights are 0, so they add nothing
+         * and write back the value {@code G} has there. The values written are the very ones
+         * the mask computes entry by entry ({@code p·valid − valid/|P(i)|}, {@code p·valid −
+         * q·valid}), so {@code G} is the same; the loss's sums over positives run in another
+         * order.
+         */
+        private NDArray gatheredBlock(
+                NDArray s,
+                NDArray exps,
+                NDArray total,
+                NDArray logSumExp,
+                NDIndex range,
+                int size,
+                NDArray lossSum,
+                NDArray validSum) {
+            NDArray columns = classColumns.get(range); // [B, K]
+            NDArray weights = classWeights.get(range); // [B, K]
+            NDArray values; // G at `columns`, [B, K]
+            if (aggregation == PositiveAggregation.OUTSIDE_LOG) {
+                NDArray positives = positiveCounts.get(range); // |P(i)|, [B, 1]
+                NDArray valid = positives.gt(zero).toType(type, false);
+                validSum.addi(valid.sum());
+                NDArray share = valid.div(positives.maximum(one)); // valid_i / |P(i)|
+                // ℓ_i = LSE_A s_i − Σ_p s_ip / |P(i)|
+                NDArray positiveSum = s.gather(columns, 1).muli(weights).sum(new int[] {1}, true);
+                lossSum.addi(logSumExp.mul(valid).sub(positiveSum.mul(share)).sum());
+                if (!withGradient) {
+                    return null;
+                }
+                // G = p ⊙ valid − [j ∈ P(i)] · valid / |P(i)|
+                exps.muli(valid.div(total));
+                values = exps.gather(columns, 1).subi(weights.muli(share));
+            } else {
+                // ℓ_i = LSE_A s_i − LSE_P s_i, the latter shifted by the positives' maximum
+                NDArray positiveExps;
+                NDArray logPositiveTotal;
+                NDArray positiveTotal;
+                NDArray valid;
+                if (bounded) {
+                    // |s| ≤ 1/τ: no shift; the diagonal's exp is 0
+                    positiveExps = exps.gather(columns, 1);
+                    positiveTotal = positiveExps.sum(new int[] {1}, true); // 0: no positive
+                    valid = positiveTotal.gt(zero).toType(type, false);
+                    // rows without a positive: log(0 + 1) = 0, and the row is multiplied by 0
+                    positiveTotal = positiveTotal.add(one.sub(valid));
+                    logPositiveTotal = positiveTotal.log();
+                } else {
+                    NDArray positiveS = s.gather(columns, 1); // EXCLUDED at the diagonal
+                    NDArray positiveShift = positiveS.max(new int[] {1}, true); // EXCLUDED: none
+                    valid = positiveShift.gt(constant(-1e29f)).toType(type, false);
+                    positiveExps = clampedExp(positiveS.sub(positiveShift));
+                    positiveTotal = positiveExps.sum(new int[] {1}, true);
+                    // rows without a positive: ≈ 1e30 (finite), times 0
+                    logPositiveTotal = positiveTotal.log().add(positiveShift);
+                }
+                validSum.addi(valid.sum());
+                lossSum.addi(logSumExp.sub(logPositiveTotal).mul(valid).sum());
+                if (!withGradient) {
+                    return null;
+                }
+                // G = (p − q) ⊙ valid
+                exps.muli(valid.div(total));
+                values = exps.gather(columns, 1).subi(positiveExps.muli(valid.div(positiveTotal)));
+            }
+            NDArray blockRows =
+                    manager.arange(0f, size, 1f, DataType.INT64, x.getDevice()).expandDims(1);
+            exps.set(new NDIndex("{}, {}", blockRows, columns), values);
+            return exps;
         }
 
         /**

@@ -314,6 +314,111 @@ class FusedContrastiveCoreTest {
                 what + " gradient");
     }
 
+    /**
+     * A labeled loss evaluated through {@link FusedContrastiveCore#labeled} with its positives'
+     * layout forced.
+     */
+    static LossTesting.Evaluation labeledWithLayout(
+            String name,
+            long[] y,
+            double[][] z,
+            float tau,
+            int block,
+            FusedContrastiveCore.PositiveLayout layout,
+            DataType type) {
+        Similarity similarity =
+                name.equals("NCA") ? Similarity.NEGATIVE_SQUARED_EUCLIDEAN : Similarity.COSINE;
+        PositiveAggregation aggregation =
+                name.equals("SupCon") ? PositiveAggregation.OUTSIDE_LOG : PositiveAggregation.INSIDE_LOG;
+        return LossTesting.evaluate(
+                predictions -> {
+                    NDArray embeddings = predictions.singletonOrThrow();
+                    return FusedContrastiveCore.labeled(
+                            embeddings,
+                            embeddings.getManager().create(y),
+                            similarity,
+                            aggregation,
+                            tau,
+                            true,
+                            block,
+                            true,
+                            layout);
+                },
+                z,
+                type);
+    }
+
+    /**
+     * The gathered positives ({@code B × K}) and the masked ones ({@code B × M}) give the same
+     * value and gradient in float64 for every labeled loss, block size and class layout
+     * (singletons, ragged classes, one class), on both cosine paths (τ from 0.02, below and
+     * above 1/30); the gathered value also equals the double-loop reference.
+     */
+    @Property(tries = 100)
+    void gatheredAndMaskedPositivesAgreeInFloat64(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 0, max = 2) int lossChoice,
+            @ForAll @IntRange(min = 2, max = 70) int rows,
+            @ForAll @IntRange(min = 1, max = 16) int dim,
+            @ForAll @IntRange(min = 1, max = 24) int classes,
+            @ForAll @FloatRange(min = 0.02f, max = 2f) float tau,
+            @ForAll @IntRange(min = 0, max = 2) int blockChoice) {
+        Random random = new Random(seed);
+        double[][] z = LossTesting.gaussian(random, rows, dim, 1);
+        long[] y = LossTesting.labels(random, rows, classes);
+        Assume.that(LossTesting.hasPositive(y));
+        String name = LABELED[lossChoice];
+        int block = BLOCKS[blockChoice];
+        LossTesting.Evaluation gathered =
+                labeledWithLayout(
+                        name, y, z, tau, block, FusedContrastiveCore.PositiveLayout.GATHER, DataType.FLOAT64);
+        LossTesting.Evaluation masked =
+                labeledWithLayout(
+                        name, y, z, tau, block, FusedContrastiveCore.PositiveLayout.MASK, DataType.FLOAT64);
+        String what = name + ", M = " + rows + ", U ≤ " + classes + ", τ = " + tau + ", block " + block;
+        assertRelative(labeledReference(name, z, y, tau), gathered.value(), 1e-10, what + " vs reference");
+        assertRelative(masked.value(), gathered.value(), 1e-10, what + " vs masked");
+        assertRelative(
+                masked.gradient(), gathered.gradient(), 1e-10, gradientFloor(1e-4, tau, z), what + " gradient");
+    }
+
+    /** The gathered positives stay finite at τ = 0.01 with embeddings of norm ~1e4 in float32. */
+    @Property(tries = 24)
+    void gatheredPositivesAreStableAtLowTemperatureInFloat32(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 0, max = 2) int lossChoice,
+            @ForAll @IntRange(min = 2, max = 64) int rows,
+            @ForAll @IntRange(min = 1, max = 16) int dim,
+            @ForAll @IntRange(min = 0, max = 2) int blockChoice) {
+        Random random = new Random(seed);
+        double[][] z = LossTesting.gaussian(random, rows, dim, 1e4 / 3);
+        long[] y = LossTesting.labels(random, rows, 6);
+        Assume.that(LossTesting.hasPositive(y));
+        LossTesting.Evaluation result =
+                labeledWithLayout(
+                        LABELED[lossChoice],
+                        y,
+                        z,
+                        0.01f,
+                        BLOCKS[blockChoice],
+                        FusedContrastiveCore.PositiveLayout.GATHER,
+                        DataType.FLOAT32);
+        assertTrue(Double.isFinite(result.value()), "loss " + result.value());
+        assertTrue(LossTesting.allFinite(result.gradient()), "gradient has NaN or Inf");
+    }
+
+    @Example
+    void labeledLossesGatherWhenTheWidestClassIsAtMostAnEighthOfTheRows() {
+        FusedContrastiveCore.PositiveLayout automatic = FusedContrastiveCore.PositiveLayout.AUTOMATIC;
+        assertTrue(FusedContrastiveCore.gathers(automatic, 4, 256)); // the benchmark's classes of 4
+        assertTrue(FusedContrastiveCore.gathers(automatic, 32, 256));
+        assertFalse(FusedContrastiveCore.gathers(automatic, 33, 256));
+        assertTrue(FusedContrastiveCore.gathers(automatic, 8, 80)); // 10 classes × 8: SuNCEt's support
+        assertFalse(FusedContrastiveCore.gathers(automatic, 40, 80)); // two classes
+        assertFalse(FusedContrastiveCore.gathers(FusedContrastiveCore.PositiveLayout.MASK, 1, 4096));
+        assertTrue(FusedContrastiveCore.gathers(FusedContrastiveCore.PositiveLayout.GATHER, 80, 80));
+    }
+
     @Example
     void onlyCosineAtModerateTemperaturesTakesTheBoundedPath() {
         assertTrue(FusedContrastiveCore.bounded(Similarity.COSINE, 0.1f, 4096));
