@@ -44,6 +44,12 @@ def warn(message):
     print(f"compare: {message}", file=sys.stderr)
 
 
+def per_step_mean(metric):
+    """The mean over the measured steps of one JMH secondary metric (its raw values)."""
+    raw = [x for fork in metric.get("rawData", []) for x in fork]
+    return sum(raw) / len(raw) if raw else metric["score"]
+
+
 def load_jmh(path, malloc, results, phases):
     """Adds {(group, key..., threads, side): (mean_ms, fastest_ms)} from one JMH json."""
     try:
@@ -80,8 +86,10 @@ def load_jmh(path, malloc, results, phases):
             key = ("pretrain", float(params["width"]), int(params["imageSize"]),
                    int(params["stepRows"]), int(params["classes"]), int(params["imagesPerClass"]))
             secondary = entry.get("secondaryMetrics", {})
+            # JMH's score of an aux counter in SingleShotTime mode is the SUM over the measured
+            # iterations (steps); the breakdown is per step, so take the mean of the raw values
             phases[key + (threads, side)] = {
-                name: secondary[name + "Ms"]["score"] for name in OURS_PHASES
+                name: per_step_mean(secondary[name + "Ms"]) for name in OURS_PHASES
                 if name + "Ms" in secondary}
         elif cls == "AugmentationBenchmark":
             key = ("augment", method, int(params["size"]))
