@@ -55,8 +55,8 @@ import ai.djl.pytorch.jni.JniUtils;
  * <p>NT-Xent's positives are structural (row {@code i} is image {@code i mod N}, view-major), so no
  * {@code B × M} mask is built: the positive entries of a block are one or two strided runs per
  * other view (read for the loss, and {@code 1/(V − 1)} subtracted from {@code p} there in place;
- * the general path gathers them from {@code s_R}). Labeled losses whose widest class has K ≤ M/8
- * rows gather them too: each row's class members are K columns ({@code [M, K]}, built once from
+ * the general path gathers them from {@code s_R}). Labeled losses with M ≥ 1024 rows whose widest
+ * class has K ≤ M/16 rows gather them too: each row's class members are K columns ({@code [M, K]}, built once from
  * the rows sorted by class), the positives' terms are {@code B × K} gathers and {@code G} is
  * rewritten there in place ({@link PositiveLayout}); otherwise each block builds its {@code B ×
  * M} positive mask from the class ids renumbered {@code 0..U − 1}: {@code 1 − sign((u_i −
@@ -355,7 +355,10 @@ final class FusedContrastiveCore {
      * columns of its class gathered from the block ({@code B × K}, K the widest class).
      */
     enum PositiveLayout {
-        /** Gathered when the widest class holds at most {@code M /} {@value #GATHER_RATIO} rows. */
+        /**
+         * Gathered from {@value #GATHER_MIN_ROWS} rows on when the widest class holds at most
+         * {@code M /} {@value #GATHER_RATIO} rows, else masked.
+         */
         AUTOMATIC,
         /** A {@code B × M} mask of equal class ids per block. */
         MASK,
@@ -364,14 +367,24 @@ final class FusedContrastiveCore {
     }
 
     /**
-     * Labeled losses gather their positives ({@link PositiveLayout#GATHER}) when {@code K ·}
-     * {@value} {@code ≤ M}, K the number of rows of the widest class (automatic layout): then the {@code B × K}
-     * gathers and the in-place write of {@code G} at the positives replace the {@code B × M}
-     * mask's five passes and the two to six more that apply it. Below that the mask's streaming
-     * passes are the cheaper. (SuNCEt's support set of 10 classes × 8 images gathers; a batch of
-     * two classes masks.)
+     * Labeled losses gather their positives ({@link PositiveLayout#GATHER}, automatic layout)
+     * when {@code K ·} {@value} {@code ≤ M}, K the number of rows of the widest class, and M is at
+     * least {@value #GATHER_MIN_ROWS}: then the {@code B × K} gathers and the in-place write of
+     * {@code G} at the positives replace the {@code B × M} mask's five passes and the two to six
+     * more that apply it. Measured (AMD EPYC, D = 128, M = 4096, forward + backward, best of four;
+     * masked / gathered): SuNCEt 235 / 181 ms at K = 4, 237 / 232 at K = 256, 255 / 255–263 at K
+     * = 512, 206 / 331 at K = 1024 (1 thread); NCA 214 / 180, 265 / 268, 242 / 260–284, 215 / 358.
+     * So the break-even is near M/8, and this takes M/16.
      */
-    static final long GATHER_RATIO = 8;
+    static final long GATHER_RATIO = 16;
+
+    /**
+     * The fewest rows at which the automatic layout gathers: the gathered layout's set-up (the
+     * class sizes read to the host, a sort, a dozen small ops) costs about 0.2–0.4 ms, more than
+     * the mask's passes over a {@code 256 × 256} block save (measured at M = 256, D = 128, AMD
+     * EPYC: SupCon and NCA 0.1–0.4 ms slower gathered, SuNCEt level).
+     */
+    static final long GATHER_MIN_ROWS = 1024;
 
     /**
      * Whether a labeled loss gathers its positives.
@@ -379,8 +392,8 @@ final class FusedContrastiveCore {
      * @param layout the requested layout
      * @param widest K, the rows of the widest class
      * @param rows M
-     * @return {@code true} for {@link PositiveLayout#GATHER}, or automatic with {@code K ·}
-     *     {@value #GATHER_RATIO} {@code ≤ M}
+     * @return {@code true} for {@link PositiveLayout#GATHER}, or automatic with {@code M ≥}
+     *     {@value #GATHER_MIN_ROWS} and {@code K ·} {@value #GATHER_RATIO} {@code ≤ M}
      */
     static boolean gathers(PositiveLayout layout, long widest, long rows) {
         switch (layout) {
@@ -389,7 +402,7 @@ final class FusedContrastiveCore {
             case MASK:
                 return false;
             default:
-                return widest * GATHER_RATIO <= rows;
+                return rows >= GATHER_MIN_ROWS && widest * GATHER_RATIO <= rows;
         }
     }
 
@@ -636,8 +649,9 @@ final class FusedContrastiveCore {
          * @return whether the positives are gathered
          */
         private boolean gatherPositives(NDArray inverse, NDArray counts) {
-            if (layout == PositiveLayout.MASK) {
-                return false; // no number read
+            if (layout == PositiveLayout.MASK
+                    || (layout == PositiveLayout.AUTOMATIC && rows < GATHER_MIN_ROWS)) {
+                return false; // decided without reading K
             }
             long widest = counts.max().getLong();
             if (!gathers(layout, widest, rows)) {

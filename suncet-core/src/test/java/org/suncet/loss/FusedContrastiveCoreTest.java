@@ -408,13 +408,14 @@ class FusedContrastiveCoreTest {
     }
 
     @Example
-    void labeledLossesGatherWhenTheWidestClassIsAtMostAnEighthOfTheRows() {
+    void labeledLossesGatherFrom1024RowsWhenTheWidestClassIsAtMostASixteenth() {
         FusedContrastiveCore.PositiveLayout automatic = FusedContrastiveCore.PositiveLayout.AUTOMATIC;
-        assertTrue(FusedContrastiveCore.gathers(automatic, 4, 256)); // the benchmark's classes of 4
-        assertTrue(FusedContrastiveCore.gathers(automatic, 32, 256));
-        assertFalse(FusedContrastiveCore.gathers(automatic, 33, 256));
-        assertTrue(FusedContrastiveCore.gathers(automatic, 8, 80)); // 10 classes × 8: SuNCEt's support
-        assertFalse(FusedContrastiveCore.gathers(automatic, 40, 80)); // two classes
+        assertTrue(FusedContrastiveCore.gathers(automatic, 4, 4096)); // the benchmark's classes of 4
+        assertTrue(FusedContrastiveCore.gathers(automatic, 256, 4096));
+        assertFalse(FusedContrastiveCore.gathers(automatic, 257, 4096));
+        assertTrue(FusedContrastiveCore.gathers(automatic, 64, 1024));
+        assertFalse(FusedContrastiveCore.gathers(automatic, 4, 1023)); // too few rows
+        assertFalse(FusedContrastiveCore.gathers(automatic, 8, 80)); // SuNCEt's support, 10 × 8
         assertFalse(FusedContrastiveCore.gathers(FusedContrastiveCore.PositiveLayout.MASK, 1, 4096));
         assertTrue(FusedContrastiveCore.gathers(FusedContrastiveCore.PositiveLayout.GATHER, 80, 80));
     }
