@@ -298,34 +298,13 @@ final class FusedContrastiveCore {
                 temperature,
                 checkValues,
                 requestedBlock,
-                true);
-    }
-
-    /** {@link #labeled}, with the bounded cosine path allowed or not (tests compare the two). */
-    static NDArray labeled(
-            NDArray embeddings,
-            NDArray classIds,
-            Similarity similarity,
-            PositiveAggregation aggregation,
-            float temperature,
-            boolean checkValues,
-            int requestedBlock,
-            boolean allowBounded) {
-        return labeled(
-                embeddings,
-                classIds,
-                similarity,
-                aggregation,
-                temperature,
-                checkValues,
-                requestedBlock,
-                allowBounded,
+                true,
                 PositiveLayout.AUTOMATIC);
     }
 
     /**
      * {@link #labeled}, with the bounded cosine path allowed or not and the positives' layout
-     * chosen (tests compare the layouts).
+     * chosen (tests compare the paths and the layouts).
      */
     static NDArray labeled(
             NDArray embeddings,

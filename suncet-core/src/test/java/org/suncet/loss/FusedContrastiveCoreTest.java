@@ -299,7 +299,8 @@ class FusedContrastiveCoreTest {
                                         tau,
                                         true,
                                         block,
-                                        allowBounded);
+                                        allowBounded,
+                                        FusedContrastiveCore.PositiveLayout.AUTOMATIC);
                             },
                             z,
                             DataType.FLOAT64);
