@@ -835,10 +835,12 @@ final class FusedContrastiveCore {
          * place. Each row's padding and its own entry point at its diagonal: there {@code s} is
          * {@value ContrastiveCore#EXCLUDED} (general path, so the positives' maximum ignores
          * them) and {@code exps} is 0 (bounded path), and the weights are 0, so they add nothing
-         * and write back the value {@code G} has there. The values written are the very ones
-         * the mask computes entry by entry ({@code p·valid − valid/|P(i)|}, {@code p·valid −
-         * q·valid}), so {@code G} is the same; the loss's sums over positives run in another
-         * order.
+         * and write back the value {@code G} has there. The values written are computed as
+         * the mask path computes them entry by entry ({@code p·valid − valid/|P(i)|}, {@code
+         * p·valid − q·valid}), but the sums over the positives (the loss's, and q's denominator)
+         * run in another order and, on the general path, without the non-positives' {@code
+         * e^−60} floor terms: equal to rounding (bit for bit for OUTSIDE_LOG's {@code G} on the
+         * bounded path).
          */
         private NDArray gatheredBlock(
                 NDArray s,
