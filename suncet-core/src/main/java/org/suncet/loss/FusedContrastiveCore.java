@@ -867,7 +867,8 @@ final class FusedContrastiveCore {
                 }
                 // G = p ⊙ valid − [j ∈ P(i)] · valid / |P(i)|
                 exps.muli(valid.div(total));
-                values = exps.gather(columns, 1).subi(weights.muli(share));
+                // not in place: `weights` is a view of classWeights, which must stay 0/1
+                values = exps.gather(columns, 1).subi(weights.mul(share));
             } else {
                 // ℓ_i = LSE_A s_i − LSE_P s_i, the latter shifted by the positives' maximum
                 NDArray positiveExps;
