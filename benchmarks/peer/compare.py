@@ -44,8 +44,12 @@ def warn(message):
     print(f"compare: {message}", file=sys.stderr)
 
 
-def per_step_mean(metric):
-    """The mean over the measured steps of one JMH secondary metric (its raw values)."""
+def per_step_mean(metric, steps):
+    """The mean over the measured steps of one JMH secondary metric: its score (JMH's sum over the
+    iterations of the per-iteration sums) over that of the `steps` counter; without that counter
+    (single-shot results of the first version, one step per iteration) the mean of its raw values."""
+    if steps:
+        return metric["score"] / steps["score"]
     raw = [x for fork in metric.get("rawData", []) for x in fork]
     return sum(raw) / len(raw) if raw else metric["score"]
 
@@ -86,11 +90,11 @@ def load_jmh(path, malloc, results, phases):
             key = ("pretrain", float(params["width"]), int(params["imageSize"]),
                    int(params["stepRows"]), int(params["classes"]), int(params["imagesPerClass"]))
             secondary = entry.get("secondaryMetrics", {})
-            # JMH's score of an aux counter in SingleShotTime mode is the SUM over the measured
-            # iterations (steps); the breakdown is per step, so take the mean of the raw values
+            # JMH's score of an aux counter is the SUM over the measured iterations, each the sum
+            # over that iteration's steps; the breakdown is per step
             phases[key + (threads, side)] = {
-                name: per_step_mean(secondary[name + "Ms"]) for name in OURS_PHASES
-                if name + "Ms" in secondary}
+                name: per_step_mean(secondary[name + "Ms"], secondary.get("steps"))
+                for name in OURS_PHASES if name + "Ms" in secondary}
         elif cls == "AugmentationBenchmark":
             key = ("augment", method, int(params["size"]))
         else:

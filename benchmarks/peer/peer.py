@@ -440,7 +440,7 @@ PRETRAIN_PHASES = ["data", "augment", "forward", "objective", "backward", "updat
 
 
 def bench_pretrain(args, timing):
-    warmup_steps, _, steps, _ = timing
+    warmup_iterations, warmup_s, iterations, iteration_s = timing
     classes, per_class = args.classes, args.images_per_class
     support_rows = classes * per_class
     images = (args.step_rows - support_rows) // 2
@@ -490,22 +490,34 @@ def bench_pretrain(args, timing):
             state["step"] += 1
             return (now - start) * 1000.0, {k: v * 1000.0 for k, v in times.items()}
 
-        for _ in range(warmup_steps):
-            step()
-        scores, totals = [], dict.fromkeys(PRETRAIN_PHASES, 0.0)
-        for _ in range(steps):
-            ms, phases = step()
-            scores.append(ms)
-            for k, v in phases.items():
-                totals[k] += v
+        def iteration(seconds, totals=None):
+            # JMH's AverageTime: steps until `seconds` have passed (at least one); ms per step
+            steps, start = 0, time.perf_counter()
+            while True:
+                _, phases = step()
+                steps += 1
+                if totals is not None:
+                    for k, v in phases.items():
+                        totals[k] += v
+                elapsed = time.perf_counter() - start
+                if elapsed >= seconds:
+                    return elapsed * 1000.0 / steps, steps
+
+        for _ in range(warmup_iterations):
+            iteration(warmup_s)
+        scores, totals, measured = [], dict.fromkeys(PRETRAIN_PHASES, 0.0), 0
+        for _ in range(iterations):
+            score, steps = iteration(iteration_s, totals)
+            scores.append(score)
+            measured += steps
         mean, best = sum(scores) / len(scores), min(scores)
-        phases = {k: v / len(scores) for k, v in totals.items()}
+        phases = {k: v / measured for k, v in totals.items()}
         per_step = images + support_rows
         emit({"group": "pretrain", "name": "step",
               "params": {"width": width, "imageSize": size, "stepRows": args.step_rows,
                          "classes": classes, "imagesPerClass": per_class},
               "unit": "ms/op", "mean": mean, "min": best, "iterations": len(scores),
-              "ops": len(scores), "items_per_op": per_step, "item": "image (n unlabeled + C·K)",
+              "ops": measured, "items_per_op": per_step, "item": "image (n unlabeled + C·K)",
               "phases": phases})
         log(f"peer pretrain width={width} {size} px: {mean:9.1f} ms/step, "
             f"{per_step * 1000 / mean:.1f} img/s; phases (ms) "
@@ -639,7 +651,7 @@ def main():
         "loss": (2, 2.0, 3, 3.0),
         "augment": (2, 3.0, 3, 4.0),
         "train": (2, 0.0, 5, 0.0),
-        "pretrain": (2, 0.0, 5, 0.0),  # steps: single shot, as JMH's SingleShotTime
+        "pretrain": (3, 3.0, 5, 3.0),  # as PretrainingStepBenchmark: at least one step an iteration
         "gemm": (2, 2.0, 3, 3.0),
     }
     if quick:

@@ -55,15 +55,25 @@ import org.suncet.train.WarmupCosineSchedule;
  *
  * <p>{@code stepRows} rows are forwarded per step, of which {@code classes · imagesPerClass} are
  * the support and the rest two views of {@code n = (stepRows − C·K) / 2} images (the recipe: 256 =
- * 2·88 + 10·8). The score is milliseconds per step (single shot, one step per iteration); images
- * per second are {@code n + C·K} (each unlabeled image giving two views, each support image one)
+ * 2·88 + 10·8). The score is milliseconds per step, the mean over the steps of 5 measured
+ * iterations of 3 s each, after 3 warm-up iterations of 3 s (at least one step per iteration, so a
+ * width-1 step of several seconds is one step per iteration); images per second are {@code n + C·K} (each unlabeled image giving two views, each support image one)
  * divided by it; {@code benchmarks/peer/peer.py pretrain} runs the same step in PyTorch and {@code
  * bin/bench-compare} does the division. {@code imageSize} 28 gives one channel (Fashion-MNIST, the
  * recipe's data), 32 three (CIFAR-10); the images are seeded uniform noise in [0, 1], which costs
  * the augmentation the same as real images.
  *
- * <p><b>Per-phase breakdown.</b> Every measured step reports, as JMH secondary results (aux
- * counters, milliseconds of that step): {@code dataMs} (gathering the images and making the labels
+ * <p><b>Steady state.</b> A training run is thousands of steps, so the score is the steady state.
+ * The first version ran 2 warm-up and 5 measured single-shot steps: the JIT compiler was then still
+ * compiling DJL's per-op Java code, and at 2 intra-op threads on a 2-core machine its threads took a
+ * core from libtorch's OpenMP workers, so single steps ran 2–3× slow and dominated the mean
+ * (docs/benchmarks.md, "Pre-training at steady state"). {@code peer.py pretrain} times its step
+ * the same way (3 × 3 s warm-up, 5 × 3 s measured).
+ *
+ * <p><b>Per-phase breakdown.</b> The measured steps report, as JMH secondary results (aux counters
+ * summed over the iteration's steps, in milliseconds, and {@code steps}, the number of steps; JMH
+ * sums both over the iterations, so a phase's mean per step is its score over that of {@code
+ * steps}): {@code dataMs} (gathering the images and making the labels
  * on the device), {@code augmentMs} (both augmentations and the concatenation of the views), and
  * from the trainer's DJL {@code Metrics} (recorded by the trainer and by {@link PretrainingStep},
  * see its javadoc): {@code forwardMs}, {@code objectiveMs} (the loss forward), {@code backwardMs}
@@ -79,10 +89,10 @@ import org.suncet.train.WarmupCosineSchedule;
  * after the first step and at the end, which must be equal.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.SingleShotTime)
+@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2)
-@Measurement(iterations = 5)
+@Warmup(iterations = 3, time = 3)
+@Measurement(iterations = 5, time = 3)
 @Fork(1)
 public class PretrainingStepBenchmark {
 
@@ -133,7 +143,7 @@ public class PretrainingStepBenchmark {
         "update", "hostRead", "other"
     };
 
-    /** One step's phases in milliseconds, reported next to its time. */
+    /** The iteration's phases in milliseconds, summed over its steps, and its step count. */
     @State(Scope.Thread)
     @AuxCounters(AuxCounters.Type.EVENTS)
     public static class Phases {
@@ -159,6 +169,25 @@ public class PretrainingStepBenchmark {
         public double otherMs;
         /** The whole step as measured here (JMH's score adds the call itself). */
         public double stepMs;
+        /** Steps of the iteration: divide a phase's score by this one's for its mean per step. */
+        public long steps;
+
+        /** Zeroes the sums at the start of every iteration. */
+        @Setup(Level.Iteration)
+        public void reset() {
+            dataMs = 0;
+            augmentMs = 0;
+            forwardMs = 0;
+            objectiveMs = 0;
+            backwardMs = 0;
+            diagnosticsMs = 0;
+            finiteCheckMs = 0;
+            updateMs = 0;
+            hostReadMs = 0;
+            otherMs = 0;
+            stepMs = 0;
+            steps = 0;
+        }
     }
 
     /** Builds the network, the trainer, the augmentations and the image pool; runs the first step. */
@@ -313,17 +342,18 @@ public class PretrainingStepBenchmark {
                 known += values[i];
             }
             values[values.length - 1] = stepMs - known;
-            phases.dataMs = values[0];
-            phases.augmentMs = values[1];
-            phases.forwardMs = values[2];
-            phases.objectiveMs = values[3];
-            phases.backwardMs = values[4];
-            phases.diagnosticsMs = values[5];
-            phases.finiteCheckMs = values[6];
-            phases.updateMs = values[7];
-            phases.hostReadMs = values[8];
-            phases.otherMs = values[9];
-            phases.stepMs = stepMs;
+            phases.dataMs += values[0];
+            phases.augmentMs += values[1];
+            phases.forwardMs += values[2];
+            phases.objectiveMs += values[3];
+            phases.backwardMs += values[4];
+            phases.diagnosticsMs += values[5];
+            phases.finiteCheckMs += values[6];
+            phases.updateMs += values[7];
+            phases.hostReadMs += values[8];
+            phases.otherMs += values[9];
+            phases.stepMs += stepMs;
+            phases.steps++;
             if (measuring) {
                 for (int i = 0; i < values.length; i++) {
                     phaseTotals[i] += values[i];
