@@ -481,6 +481,36 @@ class FusedContrastiveCoreTest {
     }
 
     /**
+     * The banded {@code (G + Gᵀ)·right} of a single block equals the plain sum's product: from
+     * 1024 rows (the bands' rule: 256 rows at M = 1024, 238 at M = 1100 with a ragged last band, 128
+     * at M = 2048) and below 1023 (one plain product), in float64 to 1e-13 and in float32 to the
+     * GEMM's rounding.
+     */
+    @Example
+    void symmetrizedProductEqualsThePlainSumsProduct() {
+        Random random = new Random(31);
+        for (int rows : new int[] {1023, 1024, 1100, 2048}) {
+            for (int dim : new int[] {3, 130}) {
+                double[][] g = LossTesting.gaussian(random, rows, rows, 1);
+                double[][] r = LossTesting.gaussian(random, rows, dim, 1);
+                for (DataType type : new DataType[] {DataType.FLOAT64, DataType.FLOAT32}) {
+                    try (NDManager manager = NDManager.newBaseManager()) {
+                        NDArray weights = LossTesting.matrix(manager, g, type);
+                        NDArray right = LossTesting.matrix(manager, r, type);
+                        double[][] expected =
+                                LossTesting.toMatrix(weights.add(weights.transpose()).matMul(right));
+                        double[][] banded =
+                                LossTesting.toMatrix(FusedContrastiveCore.symmetrizedProduct(weights, right));
+                        assertEquals(rows, banded.length);
+                        assertRelative(expected, banded, type == DataType.FLOAT64 ? 1e-13 : 1e-5,
+                                "M = " + rows + ", D = " + dim + ", " + type);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * From D = 512 on a single block computes its similarities by symmetric tiles (two a side at
      * M = 1100); value and gradient equal those of 256-row blocks, which use plain products.
      */
