@@ -57,8 +57,8 @@ import org.suncet.train.WarmupCosineSchedule;
  * the support and the rest two views of {@code n = (stepRows − C·K) / 2} images (the recipe: 256 =
  * 2·88 + 10·8). The score is milliseconds per step, the mean over the steps of 5 measured
  * iterations of 3 s each, after 3 warm-up iterations of 3 s (at least one step per iteration, so a
- * width-1 step of several seconds is one step per iteration); images per second are {@code n + C·K} (each unlabeled image giving two views, each support image one)
- * divided by it; {@code benchmarks/peer/peer.py pretrain} runs the same step in PyTorch and {@code
+ * width-1 step of several seconds is one step per iteration); images per second are {@code n +
+ * C·K} (each unlabeled image giving two views, each support image one) divided by it; {@code benchmarks/peer/peer.py pretrain} runs the same step in PyTorch and {@code
  * bin/bench-compare} does the division. {@code imageSize} 28 gives one channel (Fashion-MNIST, the
  * recipe's data), 32 three (CIFAR-10); the images are seeded uniform noise in [0, 1], which costs
  * the augmentation the same as real images.
@@ -73,8 +73,7 @@ import org.suncet.train.WarmupCosineSchedule;
  * <p><b>Per-phase breakdown.</b> The measured steps report, as JMH secondary results (aux counters
  * summed over the iteration's steps, in milliseconds, and {@code steps}, the number of steps; JMH
  * sums both over the iterations, so a phase's mean per step is its score over that of {@code
- * steps}): {@code dataMs} (gathering the images and making the labels
- * on the device), {@code augmentMs} (both augmentations and the concatenation of the views), and
+ * steps}): {@code dataMs} (gathering the images and making the labels on the device), {@code augmentMs} (both augmentations and the concatenation of the views), and
  * from the trainer's DJL {@code Metrics} (recorded by the trainer and by {@link PretrainingStep},
  * see its javadoc): {@code forwardMs}, {@code objectiveMs} (the loss forward), {@code backwardMs}
  * (the loss's backward and the network's), {@code diagnosticsMs}, {@code finiteCheckMs} (including

@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * container, or {@code taskset}) the JVM's own threads take them all and the training thread shares
  * its arena, whose other users' frees and allocations still cost it fresh pages: a thread
  * reallocating sixteen 6 MiB blocks faulted ~860 of their 24,576 pages a round with the tuning
- * (7 with its own arena; 4,600 on average without the tuning; AMD EPYC, 2026-12-07). Starting the JVM
- * with {@code MALLOC_ARENA_MAX=64} (or any count above its thread count) restores the full effect.
+ * (with an arena of its own: 7 tuned, about 4,600 untuned; AMD EPYC, 2026-12-07). Starting the
+ * JVM with {@code MALLOC_ARENA_MAX=64} (or any count above its thread count) restores the full
+ * effect.
  *
  * <p>On other systems (no glibc, or not Linux) it does nothing and says {@link
  * Outcome#UNSUPPORTED}.
