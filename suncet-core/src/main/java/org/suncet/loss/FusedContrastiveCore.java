@@ -240,7 +240,8 @@ final class FusedContrastiveCore {
      * plus that copy transposed (t·M floats that stay in cache), times {@code right}; the bands'
      * products concatenated. Every element of {@code g + gᵀ} is the same float sum either way and
      * each row of the product has the same operands, so the two agree to the GEMM's rounding
-     * (bit for bit in every case measured). Measured (AMD EPYC, D = 128, ms, 1 / 2 threads):
+     * (bit for bit in every case measured on an AMD EPYC; another BLAS may order a row's products
+     * differently for a {@code [t, M]} than for an {@code [M, M]} left operand). Measured (AMD EPYC, D = 128, ms, 1 / 2 threads):
      * M = 1024 6.4 / 3.1 → 4.5 / 2.4; M = 2048 34.8 / 19.7 → 19.1 / 12.0; M = 4096 192 / 100 → 76 /
      * 46. At D = 2048 the banded products ran slower than one product (up to 17 % at M = 2048 with
      * 2 threads), hence the bound on D'. On a GPU the plain sum.
