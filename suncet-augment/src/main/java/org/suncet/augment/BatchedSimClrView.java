@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntPredicate;
 import java.util.function.UnaryOperator;
+import org.suncet.ndarray.Scalars;
 
 /**
  * The batched path of {@link SimClrAugmentation}: a batch {@code [B, C, H, W]} with one parameter set
@@ -306,7 +307,7 @@ final class BatchedSimClrView {
                 out.set(slice, rotated);
             }
             // hue results and untouched rows lie in [0, 1] already: the clamp is exact on them
-            return linear ? out.clip(0f, 1f) : out;
+            return linear ? Scalars.clip(out, 0, 1) : out;
         }
 
         /**

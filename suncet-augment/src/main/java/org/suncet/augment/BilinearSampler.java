@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import org.suncet.ndarray.Scalars;
 
 /**
  * Crop-then-resize by bilinear sampling with {@code align_corners = false} and no antialias, the rule
@@ -109,7 +110,7 @@ final class BilinearSampler {
         out.addi(right.muli(scope.create(colWeight1, columns)));
         right.close();
         tall.close();
-        return out.clip(0f, 1f);
+        return Scalars.clip(out, 0, 1);
     }
 
     /**

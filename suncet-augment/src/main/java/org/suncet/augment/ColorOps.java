@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
+import org.suncet.ndarray.Scalars;
 
 /**
  * The colour arithmetic of torchvision's functional ops on float tensors, on rank-4 images
@@ -128,13 +129,13 @@ final class ColorOps {
 
     /** {@code clamp(f x)} with one factor for every sample. */
     static NDArray brightness(NDManager scope, NDArray image, float[] factors) {
-        return mix(scope, image, perSample(image, factors), null, null).clip(0f, 1f);
+        return Scalars.clip(mix(scope, image, perSample(image, factors), null, null), 0, 1);
     }
 
     /** {@code clamp(f x + (1 - f) mean(gray(x)))} with one mean per sample. */
     static NDArray contrast(NDManager scope, NDArray image, float[] factors) {
         float[] f = perSample(image, factors);
-        return mix(scope, image, f, null, complement(f)).clip(0f, 1f);
+        return Scalars.clip(mix(scope, image, f, null, complement(f)), 0, 1);
     }
 
     /** {@code clamp(f x + (1 - f) gray(x))}; the identity on one-channel images. */
@@ -143,7 +144,7 @@ final class ColorOps {
             return image.duplicate();
         }
         float[] f = perSample(image, factors);
-        return mix(scope, image, f, complement(f), null).clip(0f, 1f);
+        return Scalars.clip(mix(scope, image, f, complement(f), null), 0, 1);
     }
 
     /** {@code gray(x)} repeated to the input's channel count, clamped. */
@@ -151,13 +152,13 @@ final class ColorOps {
         if (image.getShape().get(1) == 1) {
             return image.duplicate();
         }
-        return gray(scope, image).broadcast(image.getShape()).clip(0f, 1f);
+        return Scalars.clip(gray(scope, image).broadcast(image.getShape()), 0, 1);
     }
 
     /** {@code clamp(x >= threshold ? 1 - x : x)}. */
     static NDArray solarize(NDArray image, float threshold) {
         NDArray inverted = image.neg().add(1f);
-        return NDArrays.where(image.gte(threshold), inverted, image).clip(0f, 1f);
+        return Scalars.clip(NDArrays.where(image.gte(threshold), inverted, image), 0, 1);
     }
 
     /** One factor per sample: {@code factors} itself, or its single value repeated. */

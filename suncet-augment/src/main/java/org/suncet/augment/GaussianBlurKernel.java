@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import org.suncet.ndarray.Scalars;
 
 /**
  * Separable Gaussian blur with reflect padding, as torchvision's {@code gaussian_blur} on float
@@ -79,7 +80,7 @@ final class GaussianBlurKernel {
             kernels[s] = kernel(sigmas[sigmas.length == 1 ? 0 : s], kernelSize);
         }
         NDArray rows = banded(scope, batch, kernels, 2, height);
-        return banded(scope, rows, kernels, 3, width).clip(0f, 1f);
+        return Scalars.clip(banded(scope, rows, kernels, 3, width), 0, 1);
     }
 
     /** One pass along axis 2 ({@code K x}) or 3 ({@code x K^T}) of size {@code n}, block by block. */

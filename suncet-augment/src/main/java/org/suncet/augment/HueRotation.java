@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import org.suncet.ndarray.Scalars;
 
 /**
  * Hue shift as torchvision's {@code adjust_hue} on float tensors (RGB to HSV, {@code h = (h + delta)
@@ -70,6 +71,6 @@ final class HueRotation {
         // [B, 1, H, W] + [B or 1, 3, 1, 1] -> [B, 3, H, W]
         NDArray u = red6h.add(scope.create(shifts, new Shape(deltas.length, 3, 1, 1)));
         NDArray triangle = u.abs().subi(3f).abs().subi(1f);
-        return triangle.clip(0f, 1f).muli(chroma).addi(minimum);
+        return Scalars.clip(triangle, 0, 1).muli(chroma).addi(minimum);
     }
 }

@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import org.suncet.ndarray.Scalars;
 
 /**
  * The losses of {@link ContrastiveCore} and their gradient, computed together in one pass over
@@ -857,7 +858,7 @@ final class FusedContrastiveCore {
                 NDArray positives = positiveMask.sum(new int[] {1}, true); // |P(i)|, [B, 1]
                 NDArray valid = positives.gt(zero).toType(type, false);
                 validSum.addi(valid.sum());
-                NDArray share = valid.div(positives.clip(1, Float.MAX_VALUE)); // valid_i / |P(i)|
+                NDArray share = valid.div(Scalars.clip(positives, 1, Float.MAX_VALUE)); // valid_i / |P(i)|
                 // ℓ_i = LSE_A s_i − Σ_p s_ip / |P(i)|  (the diagonal's EXCLUDED is multiplied by 0)
                 NDArray positiveSum = s.muli(positiveMask).sum(new int[] {1}, true);
                 lossSum.addi(logSumExp.mul(valid).sub(positiveSum.mul(share)).sum());
@@ -973,7 +974,7 @@ final class FusedContrastiveCore {
          * the row's largest term (1) is below float64 rounding even summed over 10⁵ entries.
          */
         private static NDArray clampedExp(NDArray x) {
-            return x.clip(EXP_FLOOR, 0).exp();
+            return Scalars.clip(x, EXP_FLOOR, 0).exp();
         }
 
         /** {@code [M, V − 1]} int64: the columns of row i's positives, {@code (i + k·N) mod M}. */

@@ -21,6 +21,11 @@ import ai.djl.ndarray.NDManager;
  * overloads. Arrays made from Java data ({@code manager.create(float[])}) have the same hazard when
  * a view of them, or a graph that saved them, outlives them: {@link #owned(NDArray)} copies one
  * into engine memory.
+ *
+ * <p>{@link #clip} works around a different hazard, which forward-only code has too: DJL's
+ * {@code clip(Number, Number)} leaves its two bounds open on the array's manager, which fragments
+ * the native heap so that each large result takes fresh pages (see there). Use {@link #clip}
+ * everywhere instead.
  */
 public final class Scalars {
 
@@ -98,6 +103,43 @@ public final class Scalars {
     public static NDArray maximum(NDArray x, double c) {
         try (NDArray scalar = of(x, c)) {
             return x.maximum(scalar);
+        }
+    }
+
+    /**
+     * Returns {@code x} clamped element-wise to {@code [min, max]}: {@code min(max(x, min), max)},
+     * libtorch's {@code clamp} (a NaN stays NaN); safe to differentiate (the gradient passes where
+     * {@code min <= x <= max} and is 0 elsewhere).
+     *
+     * <p><b>Why not {@code x.clip(min, max)}.</b> DJL 0.35.1's PyTorch {@code clip} wraps each bound
+     * in a 0-dimensional array on {@code x}'s manager and never closes them (the other number
+     * overloads close theirs). Beyond the two arrays that stay until that manager closes, their small
+     * native allocations land inside the memory the previous large result freed, so the next large
+     * result no longer fits there and the heap grows: every call then takes fresh pages from the
+     * kernel. Measured on an AMD EPYC (2 vCPUs, 1 intra-op thread): {@code x.clip(0, 1)} on
+     * {@code [6, 3, 224, 224]} float32 took 11-18 ms with 883 minor page faults a call (one per 4 KiB
+     * page of the result), whatever glibc's malloc settings; this method 0.15 ms and 1 fault, the
+     * same as {@code x.abs()}. It runs DJL's {@code clip} with {@code x} attached for the call to a
+     * scratch manager, which closes the bounds at once; the result is attached to {@code x}'s
+     * manager, as {@code x.clip} would leave it, and equals it bit for bit.
+     *
+     * @param x the array
+     * @param min the lower bound, not NaN
+     * @param max the upper bound, not NaN, {@code >= min}
+     * @return the clamped array, on {@code x}'s manager
+     * @throws IllegalArgumentException if a bound is NaN or {@code min > max}
+     */
+    public static NDArray clip(NDArray x, double min, double max) {
+        if (Double.isNaN(min) || Double.isNaN(max) || min > max) {
+            throw new IllegalArgumentException("clip bounds must be numbers with min <= max, got min = " + min
+                    + " and max = " + max);
+        }
+        NDManager owner = x.getManager();
+        try (NDManager scratch = owner.newSubManager()) {
+            scratch.tempAttachAll(x);
+            NDArray out = x.clip(min, max);
+            out.attach(owner);
+            return out;
         }
     }
 }

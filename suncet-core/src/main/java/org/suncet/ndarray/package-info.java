@@ -2,7 +2,8 @@
  * NDArray helpers that work around engine hazards: {@link org.suncet.ndarray.Scalars} makes the
  * numbers that enter a differentiable computation engine-owned, because DJL 0.35.1's {@code
  * NDArray.mul(Number)} family leaves autograd holding a tensor whose memory the garbage collector
- * frees. {@link org.suncet.ndarray.MallocTuning} makes glibc keep freed tensor memory for the next
- * training step in a JVM (Linux).
+ * frees, and its {@link org.suncet.ndarray.Scalars#clip} replaces {@code NDArray.clip}, which leaks
+ * its bounds and so fragments the native heap. {@link org.suncet.ndarray.MallocTuning} makes glibc
+ * keep freed tensor memory for the next training step in a JVM (Linux).
  */
 package org.suncet.ndarray;

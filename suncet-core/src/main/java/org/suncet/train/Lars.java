@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Predicate;
+import org.suncet.ndarray.Scalars;
 
 /**
  * LARS, layer-wise adaptive rate scaling (You, Gitman and Ginsburg 2017, "Large Batch Training of
@@ -247,7 +248,7 @@ public final class Lars extends Optimizer {
             scope.suppressNotUsedWarning();
             NDArray g = rescaleGrad == 1f ? grad : grad.mul(rescale);
             if (clipGrad > 0f) {
-                g = g.clip(-clipGrad, clipGrad);
+                g = Scalars.clip(g, -clipGrad, clipGrad);
             }
             if (excluded) {
                 velocity.muli(momentumArray).addi(g.mul(learningRateArray));

@@ -10,6 +10,7 @@ import ai.djl.training.tracker.Tracker;
 
 import java.util.Map;
 import java.util.Objects;
+import org.suncet.ndarray.Scalars;
 
 /**
  * Stochastic gradient descent with Nesterov momentum (Sutskever, Martens, Dahl and Hinton 2013, "On
@@ -131,7 +132,7 @@ public final class NesterovSgd extends Optimizer {
             scope.suppressNotUsedWarning();
             NDArray g = rescaleGrad == 1f ? grad : grad.mul(rescale);
             if (clipGrad > 0f) {
-                g = g.clip(-clipGrad, clipGrad);
+                g = Scalars.clip(g, -clipGrad, clipGrad);
             }
             if (weightDecay != 0f) {
                 g = g.add(weight.mul(weightDecayArray));

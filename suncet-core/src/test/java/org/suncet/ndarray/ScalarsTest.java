@@ -2,6 +2,7 @@ package org.suncet.ndarray;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
@@ -89,6 +90,50 @@ class ScalarsTest {
             NDArray view = copy.reshape(4);
             FreedMemory.collectAndScribble();
             assertArrayEquals(new float[] {1, 2, 3, 4}, view.toFloatArray());
+        }
+    }
+
+    @Test
+    void djlsClipLeavesItsBoundsOnTheManagerAndScalarsClipDoesNot() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray x = manager.create(new float[] {-2f, -0.5f, 0f, 0.25f, 1f, 3f, Float.NaN, Float.POSITIVE_INFINITY});
+            assertEquals(1, manager.getManagedArrays().size());
+            NDArray djl = x.clip(0f, 1f);
+            // the harness sees the hazard: x, the result and DJL's two bound arrays
+            assertEquals(4, manager.getManagedArrays().size());
+            try (NDManager clean = NDManager.newBaseManager()) {
+                NDArray y = clean.create(x.toFloatArray());
+                NDArray ours = Scalars.clip(y, 0, 1);
+                assertEquals(2, clean.getManagedArrays().size());
+                assertEquals(clean, ours.getManager());
+                assertEquals(clean, y.getManager());
+                assertArrayEquals(new float[] {0f, 0f, 0f, 0.25f, 1f, 1f, Float.NaN, 1f}, ours.toFloatArray());
+                assertArrayEquals(djl.toFloatArray(), ours.toFloatArray());
+            }
+        }
+    }
+
+    @Test
+    void clipPassesTheGradientInsideItsBounds() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray x = manager.create(new float[] {-2f, 0.5f, 3f});
+            x.setRequiresGradient(true);
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                collector.backward(Scalars.clip(x, -1, 1).sum());
+            }
+            assertArrayEquals(new float[] {0f, 1f, 0f}, x.getGradient().toFloatArray());
+        }
+    }
+
+    @Test
+    void clipRejectsNanBoundsAndMinAboveMax() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray x = manager.zeros(new Shape(2));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Scalars.clip(x, 1, 0));
+            assertTrue(e.getMessage().contains("min = 1.0 and max = 0.0"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> Scalars.clip(x, Double.NaN, 0));
+            assertThrows(IllegalArgumentException.class, () -> Scalars.clip(x, 0, Double.NaN));
+            assertEquals(1, manager.getManagedArrays().size());
         }
     }
 }
