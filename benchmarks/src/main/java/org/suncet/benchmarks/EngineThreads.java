@@ -2,6 +2,7 @@ package org.suncet.benchmarks;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
+import org.suncet.ndarray.MallocTuning;
 
 /**
  * Sets libtorch's intra-op thread count of a JMH fork before the engine starts, from a benchmark's
@@ -32,6 +33,7 @@ final class EngineThreads {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         }
+        MallocTuning.ensureApplied(); // before the first tensor, so that libtorch sees its huge-page switch
         Engine.getInstance(); // starts the engine with the properties above
         return JniUtils.getNumThreads();
     }

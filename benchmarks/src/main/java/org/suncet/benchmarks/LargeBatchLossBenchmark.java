@@ -30,6 +30,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.suncet.loss.NtXentLoss;
 import org.suncet.loss.SuNCEtLoss;
+import org.suncet.ndarray.MallocTuning;
 
 /**
  * One forward + backward of a contrastive loss at a batch whose {@code 2N × 2N} similarity matrix
@@ -86,6 +87,7 @@ public class LargeBatchLossBenchmark {
     /** Makes the inputs. */
     @Setup(Level.Trial)
     public void setUp() {
+        MallocTuning.ensureApplied(); // before the first tensor, so that libtorch sees its huge-page switch
         manager = NDManager.newBaseManager();
         manager.getEngine().setRandomSeed(42);
         embeddings = manager.randomNormal(new Shape(rows, 128));

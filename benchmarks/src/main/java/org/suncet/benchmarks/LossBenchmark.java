@@ -27,6 +27,7 @@ import org.suncet.loss.NcaLoss;
 import org.suncet.loss.NtXentLoss;
 import org.suncet.loss.SuNCEtLoss;
 import org.suncet.loss.SupConLoss;
+import org.suncet.ndarray.MallocTuning;
 
 /**
  * Forward + backward of each contrastive loss in float32: {@code rows} = 2N embeddings of D = 128,
@@ -78,6 +79,7 @@ public class LossBenchmark {
     /** Starts the engine with the thread count and makes the inputs. */
     @Setup(Level.Trial)
     public void setUp() {
+        MallocTuning.ensureApplied(); // before the first tensor, so that libtorch sees its huge-page switch
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         manager = NDManager.newBaseManager();

@@ -30,6 +30,7 @@ import org.suncet.loss.SuNCEtPretrainingLoss;
 import org.suncet.models.ContrastiveModel;
 import org.suncet.models.ProjectionHead;
 import org.suncet.models.ResNet;
+import org.suncet.ndarray.MallocTuning;
 import org.suncet.train.ClassBalancedSampler;
 import org.suncet.train.LabelSplit;
 
@@ -44,6 +45,7 @@ public final class Quickstart {
     public static void main(String[] args) throws Exception {
         int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 100;
+        MallocTuning.ensureApplied(); // first: libtorch reads its huge-page switch at its first tensor
         Engine.getInstance().setRandomSeed(0);
         try (NDManager manager = NDManager.newBaseManager(); Model model = Model.newInstance("quickstart")) {
             // Fashion-MNIST: 60,000 images [1, 28, 28] in [0, 1] and their classes 0..9

@@ -35,6 +35,11 @@ import org.slf4j.LoggerFactory;
  * DistillationStep}), losses and suncet-augment's {@code MultiViewTransform} call it when they are
  * made. Set the system property {@value #PROPERTY} to {@code false} to keep glibc's defaults.
  *
+ * <p><b>Blocks above 32 MiB</b> are beyond any {@code mallopt} setting: glibc maps each afresh.
+ * {@link #ensureApplied()} therefore also asks libtorch to put large tensors on transparent huge
+ * pages ({@link HugePageAllocation}), which works only when it runs before the first tensor is
+ * allocated: call it at the start of {@code main}.
+ *
  * <p><b>On one CPU it does less.</b> glibc makes at most 8 arenas per CPU; with one CPU (a 1-core
  * container, or {@code taskset}) the JVM's own threads take them all and the training thread shares
  * its arena, whose other users' frees and allocations still cost it fresh pages: a thread
@@ -81,13 +86,16 @@ public final class MallocTuning {
     private MallocTuning() {}
 
     /**
-     * Applies the settings once per process (later calls return the first call's outcome).
+     * Applies the settings once per process (later calls return the first call's outcome), and
+     * makes {@link HugePageAllocation#ensureRequested()}'s request, which has its own switch and
+     * outcome.
      *
      * @return what was done
      * @throws IllegalArgumentException if the system property {@value #PROPERTY} is set to
      *     something other than {@code true} or {@code false}
      */
     public static synchronized Outcome ensureApplied() {
+        HugePageAllocation.ensureRequested();
         if (outcome == null) {
             outcome = apply(enabled(System.getProperty(PROPERTY)));
         }
@@ -102,6 +110,18 @@ public final class MallocTuning {
      * @throws IllegalArgumentException if {@code value} is neither {@code true} nor {@code false}
      */
     static boolean enabled(String value) {
+        return readSwitch(PROPERTY, value);
+    }
+
+    /**
+     * Reads an on/off system property whose default is on.
+     *
+     * @param property the property's name, for the message
+     * @param value its value, null when unset
+     * @return whether it is on
+     * @throws IllegalArgumentException if {@code value} is neither {@code true} nor {@code false}
+     */
+    static boolean readSwitch(String property, String value) {
         if (value == null || value.equalsIgnoreCase("true")) {
             return true;
         }
@@ -109,7 +129,7 @@ public final class MallocTuning {
             return false;
         }
         throw new IllegalArgumentException(
-                "system property " + PROPERTY + " must be true or false, got '" + value + "'");
+                "system property " + property + " must be true or false, got '" + value + "'");
     }
 
     private static Outcome apply(boolean enabled) {

@@ -4,6 +4,8 @@
  * NDArray.mul(Number)} family leaves autograd holding a tensor whose memory the garbage collector
  * frees, and its {@link org.suncet.ndarray.Scalars#clip} replaces {@code NDArray.clip}, which leaks
  * its bounds and so fragments the native heap. {@link org.suncet.ndarray.MallocTuning} makes glibc
- * keep freed tensor memory for the next training step in a JVM (Linux).
+ * keep freed tensor memory for the next training step in a JVM (Linux), and {@link
+ * org.suncet.ndarray.HugePageAllocation} asks libtorch to put large tensors on transparent huge
+ * pages.
  */
 package org.suncet.ndarray;

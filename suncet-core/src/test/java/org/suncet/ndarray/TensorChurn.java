@@ -11,21 +11,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Test harness, run in a child JVM by {@code MallocTuningTest}: applies {@link MallocTuning}
- * (unless the system property turns it off), then on a new thread (its own glibc arena, as a JVM's
- * main thread has) allocates sixteen 6 MiB tensors, frees them, and repeats; prints {@code outcome
- * X} and one line {@code round R faults N} per round (the thread's minor page faults during it).
- * A fresh JVM, so that no other test's threads share the arena.
+ * Test harness, run in a child JVM by {@code MallocTuningTest} and {@code HugePageAllocationTest}:
+ * applies {@link MallocTuning} (unless the system property turns it off; it also makes {@link
+ * HugePageAllocation}'s request, before the first tensor), then on a new thread (its own glibc
+ * arena, as a JVM's main thread has) allocates {@code TENSORS} tensors of {@code FLOATS} floats
+ * (default: sixteen of 6 MiB), writes every page, frees them, and repeats; prints {@code outcome X}
+ * and one line {@code round R faults N} per round (the thread's minor page faults during it). A
+ * fresh JVM, so that no other test's threads share the arena.
  */
 public final class TensorChurn {
 
     /** Rounds run. */
     static final int ROUNDS = 12;
 
-    /** Tensors a round. */
+    /** Tensors a round, by default. */
     static final int TENSORS = 16;
 
-    /** Floats per tensor: 6 MiB. */
+    /** Floats per tensor by default: 6 MiB. */
     static final int FLOATS = 6 << 18;
 
     private TensorChurn() {}
@@ -33,18 +35,20 @@ public final class TensorChurn {
     /**
      * Runs the rounds and prints the counts.
      *
-     * @param args none
+     * @param args none, or {@code TENSORS FLOATS}
      * @throws InterruptedException if interrupted while waiting for the worker
      */
     public static void main(String[] args) throws InterruptedException {
-        System.out.println("outcome " + MallocTuning.ensureApplied());
+        int tensors = args.length == 2 ? Integer.parseInt(args[0]) : TENSORS;
+        long floats = args.length == 2 ? Long.parseLong(args[1]) : FLOATS;
+        System.out.println("outcome " + MallocTuning.ensureApplied() + " " + HugePageAllocation.ensureRequested());
         Thread worker = new Thread(() -> {
             try (NDManager manager = NDManager.newBaseManager()) {
                 for (int round = 0; round < ROUNDS; round++) {
                     long before = threadMinorFaults();
                     List<NDArray> step = new ArrayList<>();
-                    for (int t = 0; t < TENSORS; t++) {
-                        step.add(manager.ones(new Shape(FLOATS))); // written: every page touched
+                    for (int t = 0; t < tensors; t++) {
+                        step.add(manager.ones(new Shape(floats))); // written: every page touched
                     }
                     step.forEach(NDArray::close);
                     System.out.println("round " + round + " faults " + (threadMinorFaults() - before));

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.suncet.ndarray.MallocTuning;
 import org.suncet.train.NonFiniteTrainingException;
 import picocli.AutoComplete;
 import picocli.CommandLine;
@@ -74,6 +75,7 @@ public final class Suncet {
      * @param args the subcommand and its arguments
      */
     public static void main(String[] args) {
+        MallocTuning.ensureApplied(); // before the first tensor, so that libtorch sees its huge-page switch
         System.exit(run(args));
     }
 
