@@ -22,14 +22,15 @@ import org.slf4j.LoggerFactory;
  * their pages is faulted in again on each use, and a page fault costs about 11 µs on a virtual
  * machine such as the AMD EPYC this library is measured on.
  *
- * <p><b>Measured</b> (2026-12-07, AMD EPYC, 2 vCPUs, 1 intra-op thread): allocating and writing a
- * {@code [64, 3, 224, 224]} float32 tensor (38.5 MB) 106 ms and 9,410 faults without, 12 ms and
- * 723 with it; one SimCLR + SuNCEt pre-training step of the ResNet-18 CIFAR stem at width 1, 32
- * px, 256 rows ({@code PretrainingStepBenchmark}), 21.8 s without, 6.6 s with it (the tuned
- * PyTorch peer, which cannot use it: 5.5 s); at width 1, 28 px, and at width 1/8 the step's blocks
- * stay below 32 MiB and nothing is gained (width 1/8, 32 px: 302-306 ms without, 310-314 ms with
- * it, about 3 % slower: the {@code madvise} calls and 2 MiB-page zeroing; set the property
- * {@value #PROPERTY} to {@code false} where that matters more).
+ * <p><b>Measured</b> (2026-12-07, AMD EPYC, 2 vCPUs): allocating and writing a {@code [64, 3, 224,
+ * 224]} float32 tensor (38.5 MB) 106 ms and 9,410 faults without, 12 ms and 723 with it (1
+ * intra-op thread); one SimCLR + SuNCEt pre-training step of the ResNet-18 CIFAR stem at width 1,
+ * 32 px, 256 rows ({@code PretrainingStepBenchmark}) 21.8 s without, 6.6-8.1 s with it at 1
+ * thread, 14.7 s and 5.1 s at 2 (the tuned PyTorch peer, which cannot use it, the same hour: 5.5
+ * and 3.2-3.8 s). At width 1, 28 px, at width 1/8 (212 vs 215 ms at 28 px, 299-308 vs 292-297 ms
+ * at 32 px; a first pair 302-306 vs 310-314 ms) and for the losses at 2N = 8192 nothing
+ * measurable changed either way. Set the property {@value #PROPERTY} to {@code false} to keep
+ * libtorch's default.
  *
  * <p><b>Call it before the first tensor.</b> libtorch reads the variable once, at its first CPU
  * allocation; a request made after that has no effect (measured: setting it after the engine has
