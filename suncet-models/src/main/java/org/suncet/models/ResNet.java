@@ -333,7 +333,9 @@ public final class ResNet extends AbstractBlock {
         }
 
         /**
-         * Builds the network (parameters are created at initialisation).
+         * Builds the network (parameters are created at initialisation). The first build in a
+         * process runs {@link ConvolutionKernelCheck#ensureChecked()}, which switches libtorch's
+         * oneDNN off where its float32 convolutions are wrong.
          *
          * @return the ResNet
          * @throws IllegalArgumentException for any invalid setting, naming it
@@ -357,6 +359,8 @@ public final class ResNet extends AbstractBlock {
                 throw new IllegalArgumentException(
                         "batch-norm epsilon must be finite and > 0; got " + epsilon);
             }
+            // wrong float32 convolution kernels on some CPUs (Zen 5): see the class
+            ConvolutionKernelCheck.ensureChecked();
             return new ResNet(this);
         }
 

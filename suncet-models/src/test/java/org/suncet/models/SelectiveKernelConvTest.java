@@ -107,7 +107,10 @@ class SelectiveKernelConvTest {
             NDArray x = ModelTesting.normal(data, 6, input);
             NDArray streams = streams(conv, x);
             NDArray first = streams.get(new NDIndex(":, 0:{}", filters));
-            ModelTesting.assertBitIdentical(first, streams.get(new NDIndex(":, {}:", filters)));
+            // equal filters give equal streams up to the kernel's summation order: bit for bit
+            // with oneDNN, 2 ulps apart (6e-8) with libtorch's own im2col + GEMM kernels, which
+            // ConvolutionKernelCheck selects on CPUs whose oneDNN kernels are wrong
+            assertTrue(ModelTesting.maxAbsDifference(first, streams.get(new NDIndex(":, {}:", filters))) < 1e-6f);
             NDArray output = ModelTesting.forwardSingle(conv, x, false);
             assertTrue(ModelTesting.maxAbsDifference(first, output) < 1e-6f);
         }

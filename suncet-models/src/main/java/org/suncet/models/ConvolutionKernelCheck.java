@@ -1,0 +1,221 @@
+package org.suncet.models;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.training.GradientCollector;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks, once per process, that libtorch's float32 CPU convolutions (oneDNN) compute what its
+ * float64 convolutions (libtorch's own im2col + GEMM, no oneDNN) compute, on the two patterns that
+ * have been seen to go wrong; if they do not, switches oneDNN off for the process
+ * ({@code at::globalContext().setUserEnabledMkldnn(false)}, the switch behind PyTorch's {@code
+ * torch.backends.mkldnn.enabled}), so that float32 convolutions run libtorch's own kernels, and
+ * checks again.
+ *
+ * <p><b>Why.</b> On an AMD EPYC of the Zen 5 generation ({@code lscpu}: "AMD EPYC", CPU family 26,
+ * AVX-512 with {@code avx512_vp2intersect}; 2026-12-07) oneDNN v3.7.1 inside libtorch 2.7.1 gives
+ * wrong results, deterministically, in two places: the input gradient (backward data) of every
+ * NCHW convolution with fewer than 16 output channels (relative error 0.2-0.9 or NaN: the stem and
+ * first stage of our ResNets at widths 1/16 and 1/8), both with its AVX-512 kernels
+ * ({@code jit:avx512_core}) and capped to AVX2 ({@code ONEDNN_MAX_CPU_ISA=AVX2}); and the forward
+ * output of a channels-last 1×1 convolution with 256 input channels (relative error 0.4). With
+ * {@code ONEDNN_MAX_CPU_ISA=AVX} or {@code SSE41}, or with oneDNN off, every convolution of {@code
+ * ConvolutionGradientTest} agrees with float64. The same tests passed on a Zen 4 EPYC. Wrong
+ * gradients train silently into a poor or NaN model, so this check runs before any {@link ResNet}
+ * is built ({@link ResNet.Builder#build()}); call {@link #ensureChecked()} yourself before training
+ * another convolutional network.
+ *
+ * <p><b>The cost where it triggers.</b> libtorch's own float32 convolutions are slower: forward +
+ * backward of the width-1/8 ResNet-18 on 256 images of 28 px, 1 thread, on that CPU: 210 ms with
+ * oneDNN (wrong gradients), 407 ms with {@code ONEDNN_MAX_CPU_ISA=AVX} (right), 645 ms with oneDNN
+ * off (right). Starting the JVM with {@code ONEDNN_MAX_CPU_ISA=AVX} in its environment therefore
+ * costs less on such a CPU: the check then passes and leaves oneDNN on. Where the check passes,
+ * nothing changes. The probes are two tiny convolutions in float32 and float64 (milliseconds).
+ * When it switches oneDNN off it also raises libtorch's C++ log level to ERROR, because libtorch
+ * then logs one "Could not initialize NNPACK!" warning per convolution on a CPU that NNPACK does
+ * not support (this one).
+ *
+ * <p>Set the system property {@value #PROPERTY} to {@code false} to skip the check.
+ */
+public final class ConvolutionKernelCheck {
+
+    /** The system property that skips the check when {@code false} (default {@code true}). */
+    public static final String PROPERTY = "org.suncet.convolutionCheck";
+
+    /**
+     * Largest accepted {@code max|r32 − r64| / max|r64|} of a probe. Correct float32 kernels give
+     * about 1e-7 to 4e-6 on these sums of at most 256 products; the wrong ones 0.2 and more, or NaN.
+     */
+    static final double BOUND = 1e-3;
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(ConvolutionKernelCheck.class);
+
+    private static Outcome outcome;
+
+    /** What {@link #ensureChecked()} found and did. */
+    public enum Outcome {
+        /** oneDNN's convolutions agree with float64: nothing changed. */
+        PASSED,
+        /** They did not; oneDNN is now off for the process and the probes agree with float64. */
+        ONEDNN_DISABLED,
+        /** The system property {@value ConvolutionKernelCheck#PROPERTY} is {@code false}. */
+        SKIPPED
+    }
+
+    private ConvolutionKernelCheck() {}
+
+    /**
+     * Runs the check once per process (later calls return the first call's outcome).
+     *
+     * @return what was found and done
+     * @throws IllegalStateException if the float32 convolutions are wrong and switching oneDNN off
+     *     did not help or was not possible
+     * @throws IllegalArgumentException if the system property {@value #PROPERTY} is set to
+     *     something other than {@code true} or {@code false}
+     */
+    public static synchronized Outcome ensureChecked() {
+        if (outcome == null) {
+            outcome = check(enabled(System.getProperty(PROPERTY)));
+        }
+        return outcome;
+    }
+
+    static boolean enabled(String value) {
+        if (value == null || value.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (value.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new IllegalArgumentException("system property " + PROPERTY + " must be true or false, got '" + value + "'");
+    }
+
+    private static Outcome check(boolean enabled) {
+        if (!enabled) {
+            return Outcome.SKIPPED;
+        }
+        double before = probeError();
+        if (before <= BOUND) {
+            return Outcome.PASSED;
+        }
+        try {
+            setOneDnnEnabled(false);
+        } catch (LinkageError | RuntimeException | IOException e) {
+            throw new IllegalStateException("libtorch's float32 CPU convolutions (oneDNN) disagree with float64 by "
+                    + before + " (bound " + BOUND + ") on this CPU, and oneDNN could not be switched off (" + e
+                    + "): training would use wrong gradients; start the JVM with ONEDNN_MAX_CPU_ISA=AVX", e);
+        }
+        double after = probeError();
+        if (!(after <= BOUND)) {
+            throw new IllegalStateException("libtorch's float32 CPU convolutions disagree with float64 by " + before
+                    + " with oneDNN and by " + after + " without it (bound " + BOUND
+                    + "): training would use wrong gradients");
+        }
+        LOGGER.warn("libtorch's oneDNN float32 convolutions give wrong results on this CPU (relative error {}"
+                + " against float64): oneDNN is now off for this process and convolutions run libtorch's own"
+                + " kernels (right, about 3x slower); starting the JVM with ONEDNN_MAX_CPU_ISA=AVX is faster", before);
+        return Outcome.ONEDNN_DISABLED;
+    }
+
+    /** The larger relative error of the two probes, float32 against float64 (NaN if non-finite). */
+    static double probeError() {
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
+            // NCHW 3×3, 4 output channels: forward, input gradient and weight gradient
+            double narrow = probe(manager, new Shape(2, 4, 8, 8), new Shape(4, 4, 3, 3), new Shape(1, 1), false);
+            // channels-last 1×1 with 256 input channels: forward, input and weight gradient
+            double wide = probe(manager, new Shape(8, 256, 4, 4), new Shape(256, 256, 1, 1), new Shape(0, 0), true);
+            return Double.isNaN(narrow) || Double.isNaN(wide) ? Double.NaN : Math.max(narrow, wide);
+        }
+    }
+
+    private static double probe(NDManager manager, Shape input, Shape kernel, Shape padding, boolean channelsLast) {
+        // deterministic, irregular values without touching the engine's random generator
+        NDArray x = manager.arange(0, (int) input.size(), 1, DataType.FLOAT64).mul(0.6180339887).sin().abs()
+                .reshape(input);
+        NDArray w = manager.arange(0, (int) kernel.size(), 1, DataType.FLOAT64).mul(1.3).sin().reshape(kernel);
+        NDArray[][] results = new NDArray[2][];
+        DataType[] types = {DataType.FLOAT32, DataType.FLOAT64};
+        for (int i = 0; i < 2; i++) {
+            NDArray xi = x.toType(types[i], true);
+            if (channelsLast) {
+                xi = asChannelsLast(xi);
+            }
+            NDArray wi = w.toType(types[i], true);
+            xi.setRequiresGradient(true);
+            wi.setRequiresGradient(true);
+            NDArray y;
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                y = Conv2d.conv2d(xi, wi, null, new Shape(1, 1), padding).singletonOrThrow();
+                // a fixed, non-uniform output gradient: the sum of y times a ramp over its elements
+                NDArray ramp = manager.arange(0, (int) y.size(), 1, types[i]).reshape(y.getShape()).mod(7).sub(3);
+                collector.backward(y.mul(ramp).sum());
+            }
+            results[i] = new NDArray[] {y, xi.getGradient(), wi.getGradient()};
+        }
+        double worst = 0;
+        for (int k = 0; k < 3; k++) {
+            double[] r32 = results[0][k].toType(DataType.FLOAT64, false).toDoubleArray();
+            double[] r64 = results[1][k].toDoubleArray();
+            double scale = 0;
+            double diff = 0;
+            for (int j = 0; j < r64.length; j++) {
+                scale = Math.max(scale, Math.abs(r64[j]));
+                double d = Math.abs(r32[j] - r64[j]);
+                if (!(d <= Double.MAX_VALUE)) {
+                    return Double.NaN;
+                }
+                diff = Math.max(diff, d);
+            }
+            worst = Math.max(worst, diff / scale);
+        }
+        return worst;
+    }
+
+    /** The same values stored NHWC, seen as {@code [B, C, H, W]}. */
+    private static NDArray asChannelsLast(NDArray nchw) {
+        Shape s = nchw.getShape();
+        return nchw.transpose(0, 2, 3, 1).flatten().reshape(s.get(0), s.get(2), s.get(3), s.get(1)).transpose(0, 3, 1, 2);
+    }
+
+    /**
+     * Calls libtorch's {@code at::globalContext().setUserEnabledMkldnn(enabled)} through JNA, in the
+     * {@code libtorch_cpu.so} this process has loaded (Linux).
+     */
+    static void setOneDnnEnabled(boolean enabled) throws IOException {
+        NativeLibrary torch = loaded("libtorch_cpu.so");
+        Pointer context = torch.getFunction("_ZN2at13globalContextEv").invokePointer(new Object[0]);
+        torch.getFunction("_ZN2at7Context20setUserEnabledMkldnnEb").invokeVoid(new Object[] {context, enabled ? 1 : 0});
+        if (!enabled) {
+            // without oneDNN, libtorch asks NNPACK first and, on a CPU NNPACK does not support, logs
+            // "Could not initialize NNPACK!" at WARNING for every convolution: keep ERROR and above
+            loaded("libc10.so").getGlobalVariableAddress("FLAGS_caffe2_log_level").setInt(0, 2);
+        }
+    }
+
+    /** The named library as this process has loaded it (Linux: its path from /proc/self/maps). */
+    private static NativeLibrary loaded(String name) throws IOException {
+        if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
+            throw new UnsupportedOperationException("only on Linux");
+        }
+        Engine.getInstance();
+        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+            if (line.endsWith("/" + name)) {
+                return NativeLibrary.getInstance(line.substring(line.indexOf('/')));
+            }
+        }
+        throw new UnsupportedOperationException(name + " is not loaded");
+    }
+}
