@@ -2,6 +2,7 @@ package org.suncet.benchmarks;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
+import org.suncet.models.ConvolutionKernelCheck;
 import org.suncet.ndarray.MallocTuning;
 
 /**
@@ -35,6 +36,7 @@ final class EngineThreads {
         }
         MallocTuning.ensureApplied(); // before the first tensor, so that libtorch sees its huge-page switch
         Engine.getInstance(); // starts the engine with the properties above
+        ConvolutionKernelCheck.ensureChecked(); // before the first convolution (wrong kernels on Zen 5)
         return JniUtils.getNumThreads();
     }
 }

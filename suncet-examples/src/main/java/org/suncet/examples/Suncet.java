@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.suncet.models.ConvolutionKernelCheck;
 import org.suncet.ndarray.MallocTuning;
 import org.suncet.train.NonFiniteTrainingException;
 import picocli.AutoComplete;
@@ -76,6 +77,7 @@ public final class Suncet {
      */
     public static void main(String[] args) {
         MallocTuning.ensureApplied(); // before the first tensor, so that libtorch sees its huge-page switch
+        ConvolutionKernelCheck.ensureChecked(); // before the first convolution (wrong kernels on Zen 5)
         System.exit(run(args));
     }
 

@@ -20,10 +20,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Checks, once per process, that libtorch's float32 CPU convolutions (oneDNN) compute what its
  * float64 convolutions (libtorch's own im2col + GEMM, no oneDNN) compute, on the two patterns that
- * have been seen to go wrong; if they do not, switches oneDNN off for the process
- * ({@code at::globalContext().setUserEnabledMkldnn(false)}, the switch behind PyTorch's {@code
- * torch.backends.mkldnn.enabled}), so that float32 convolutions run libtorch's own kernels, and
- * checks again.
+ * have been seen to go wrong, and makes them right where they are not: on a CPU known to need it
+ * (AMD, CPU family 26) it first caps oneDNN to its AVX kernels ({@code ONEDNN_MAX_CPU_ISA=AVX},
+ * set in the process environment before oneDNN's first convolution); if the probes still disagree,
+ * it switches oneDNN off for the process ({@code at::globalContext().setUserEnabledMkldnn(false)},
+ * the switch behind PyTorch's {@code torch.backends.mkldnn.enabled}), so that float32 convolutions
+ * run libtorch's own kernels, and checks again.
  *
  * <p><b>Why.</b> On an AMD EPYC of the Zen 5 generation ({@code lscpu}: "AMD EPYC", CPU family 26,
  * AVX-512 with {@code avx512_vp2intersect}; 2026-12-07) oneDNN v3.7.1 inside libtorch 2.7.1 gives
@@ -38,15 +40,18 @@ import org.slf4j.LoggerFactory;
  * is built ({@link ResNet.Builder#build()}); call {@link #ensureChecked()} yourself before training
  * another convolutional network.
  *
- * <p><b>The cost where it triggers.</b> libtorch's own float32 convolutions are slower: forward +
- * backward of the width-1/8 ResNet-18 on 256 images of 28 px, 1 thread, on that CPU: 210 ms with
- * oneDNN (wrong gradients), 407 ms with {@code ONEDNN_MAX_CPU_ISA=AVX} (right), 645 ms with oneDNN
- * off (right). Starting the JVM with {@code ONEDNN_MAX_CPU_ISA=AVX} in its environment therefore
- * costs less on such a CPU: the check then passes and leaves oneDNN on. Where the check passes,
- * nothing changes. The probes are two tiny convolutions in float32 and float64 (milliseconds).
- * When it switches oneDNN off it also raises libtorch's C++ log level to ERROR, because libtorch
- * then logs one "Could not initialize NNPACK!" warning per convolution on a CPU that NNPACK does
- * not support (this one).
+ * <p><b>The cost where it triggers.</b> Forward + backward of the width-1/8 ResNet-18 on 256
+ * images of 28 px, 1 thread, on that CPU: 210 ms with oneDNN's AVX-512 kernels (wrong gradients),
+ * 407 ms capped to AVX (right), 645 ms with oneDNN off (right; large inference batches much
+ * slower still, im2col buffers). The cap works only before oneDNN's first primitive: the bundled
+ * programs and benchmarks call {@link #ensureChecked()} first thing, and {@link ResNet} builds call
+ * it, which is before the first convolution in most programs; if a convolution ran earlier, the
+ * cap has no effect, the probe says so and oneDNN is switched off instead. Starting the JVM with
+ * {@code ONEDNN_MAX_CPU_ISA=AVX} has the same effect as the cap. Where the check passes on its
+ * own, nothing changes. The probes are two tiny convolutions in float32 and float64
+ * (milliseconds). When it switches oneDNN off it also raises libtorch's C++ log level to ERROR,
+ * because libtorch then logs one "Could not initialize NNPACK!" warning per convolution on a CPU
+ * that NNPACK does not support (this one).
  *
  * <p>Set the system property {@value #PROPERTY} to {@code false} to skip the check.
  */
@@ -61,6 +66,12 @@ public final class ConvolutionKernelCheck {
      */
     static final double BOUND = 1e-3;
 
+    /** oneDNN's ISA cap, read from the environment at its first primitive. */
+    static final String ISA_VARIABLE = "ONEDNN_MAX_CPU_ISA";
+
+    /** The cap on known-bad CPUs: AVX, the widest ISA whose kernels were right there. */
+    static final String CAPPED_ISA = "AVX";
+
     private static final Logger LOGGER = LoggerFactory.getLogger(ConvolutionKernelCheck.class);
 
     private static Outcome outcome;
@@ -69,6 +80,11 @@ public final class ConvolutionKernelCheck {
     public enum Outcome {
         /** oneDNN's convolutions agree with float64: nothing changed. */
         PASSED,
+        /**
+         * On a CPU known to need it, {@code ONEDNN_MAX_CPU_ISA=AVX} was set before the first
+         * convolution, and oneDNN's AVX kernels agree with float64.
+         */
+        ISA_CAPPED,
         /** They did not; oneDNN is now off for the process and the probes agree with float64. */
         ONEDNN_DISABLED,
         /** The system property {@value ConvolutionKernelCheck#PROPERTY} is {@code false}. */
@@ -107,8 +123,15 @@ public final class ConvolutionKernelCheck {
         if (!enabled) {
             return Outcome.SKIPPED;
         }
+        boolean capped = capIsaOnKnownBadCpu();
         double before = probeError();
         if (before <= BOUND) {
+            if (capped) {
+                LOGGER.warn("this CPU (AMD family 26, Zen 5) gets wrong results from oneDNN's AVX2/AVX-512"
+                        + " convolution kernels: {}={} set, the AVX kernels agree with float64 (about 2x slower)",
+                        ISA_VARIABLE, CAPPED_ISA);
+                return Outcome.ISA_CAPPED;
+            }
             return Outcome.PASSED;
         }
         try {
@@ -128,6 +151,46 @@ public final class ConvolutionKernelCheck {
                 + " against float64): oneDNN is now off for this process and convolutions run libtorch's own"
                 + " kernels (right, about 3x slower); starting the JVM with ONEDNN_MAX_CPU_ISA=AVX is faster", before);
         return Outcome.ONEDNN_DISABLED;
+    }
+
+    /**
+     * On a CPU known to get wrong results from oneDNN's AVX2/AVX-512 convolutions (AMD, CPU family
+     * 26), sets {@code ONEDNN_MAX_CPU_ISA=AVX} in the process environment unless it is set already.
+     * oneDNN reads it at its first primitive, so it takes effect only if no convolution has run
+     * yet; the probe that follows tells whether it did.
+     *
+     * @return whether the variable was set
+     */
+    private static boolean capIsaOnKnownBadCpu() {
+        if (System.getenv(ISA_VARIABLE) != null || !knownBad(cpuInfo())) {
+            return false;
+        }
+        try {
+            return NativeLibrary.getInstance("c").getFunction("setenv")
+                    .invokeInt(new Object[] {ISA_VARIABLE, CAPPED_ISA, 0}) == 0;
+        } catch (LinkageError | RuntimeException e) {
+            LOGGER.debug("setenv not reachable: {} not set", ISA_VARIABLE, e);
+            return false;
+        }
+    }
+
+    private static String cpuInfo() {
+        try {
+            return Files.readString(Path.of("/proc/cpuinfo"));
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
+    /**
+     * Whether {@code /proc/cpuinfo} describes a CPU whose oneDNN AVX2/AVX-512 convolutions were
+     * measured wrong: an AMD of CPU family 26 (Zen 5).
+     *
+     * @param cpuInfo the contents of {@code /proc/cpuinfo}
+     * @return true for AuthenticAMD, cpu family 26
+     */
+    static boolean knownBad(String cpuInfo) {
+        return cpuInfo.contains("AuthenticAMD") && cpuInfo.matches("(?s).*\\ncpu family\\s*:\\s*26\\n.*");
     }
 
     /** The larger relative error of the two probes, float32 against float64 (NaN if non-finite). */
