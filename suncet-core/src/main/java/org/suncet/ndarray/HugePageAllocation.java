@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * intra-op thread); one SimCLR + SuNCEt pre-training step of the ResNet-18 CIFAR stem at width 1,
  * 32 px, 256 rows ({@code PretrainingStepBenchmark}) 21.8 s without, 6.6-8.1 s with it at 1
  * thread, 14.7 s and 5.1 s at 2 (the tuned PyTorch peer, which cannot use it, the same hour: 5.5
- * and 3.2-3.8 s). At width 1, 28 px, at width 1/8 (212 vs 215 ms at 28 px, 299-308 vs 292-297 ms
+ * and 3.2-3.8 s; that Zen 5 EPYC still ran oneDNN kernels later found wrong there, see {@code
+ * ConvolutionKernelCheck} in suncet-models: the faults do not depend on them). At width 1, 28 px, at width 1/8 (212 vs 215 ms at 28 px, 299-308 vs 292-297 ms
  * at 32 px; a first pair 302-306 vs 310-314 ms) and for the losses at 2N = 8192 nothing
  * measurable changed either way. Set the property {@value #PROPERTY} to {@code false} to keep
  * libtorch's default.
