@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * their pages is faulted in again on each use, and a page fault costs about 11 µs on a virtual
  * machine such as the AMD EPYC this library is measured on.
  *
- * <p><b>Measured</b> (2026-12-07, AMD EPYC, 2 vCPUs): allocating and writing a {@code [64, 3, 224,
+ * <p><b>Measured</b> (2026-12-07, AMD EPYC Zen 5, 2 vCPUs): allocating and writing a {@code [64, 3, 224,
  * 224]} float32 tensor (38.5 MB) 106 ms and 9,410 faults without, 12 ms and 723 with it (1
  * intra-op thread); one SimCLR + SuNCEt pre-training step of the ResNet-18 CIFAR stem at width 1,
  * 32 px, 256 rows ({@code PretrainingStepBenchmark}) 21.8 s without, 6.6-8.1 s with it at 1

@@ -41,7 +41,7 @@ class HugePageAllocationTest {
      * use, faults in one page per 2 MiB instead of one per 4 KiB. {@link TensorChurn} allocates and
      * writes one 40 MiB tensor (10,240 pages) a round in a fresh child JVM, once with the request
      * (made before its first tensor) and once with {@value HugePageAllocation#PROPERTY}{@code
-     * =false}. Measured (AMD EPYC, kernel 6.18, mode {@code madvise}): without, 5,123-5,124 faults a
+     * =false}. Measured (AMD EPYC Zen 5, kernel 6.18, mode {@code madvise}): without, 5,123-5,124 faults a
      * round after the first (one per two pages; the harness's premise: glibc maps the block afresh);
      * with, 14-15 (0.15 %; 7.7 % for a 38.5 MB tensor whose ends do not fill a 2 MiB page). Bounds:
      * without above 25 %, with below 10 % of the pages, averaged over the nine rounds after the
