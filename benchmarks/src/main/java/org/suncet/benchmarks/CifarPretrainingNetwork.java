@@ -1,6 +1,7 @@
 package org.suncet.benchmarks;
 
 import org.suncet.models.ContrastiveModel;
+import org.suncet.models.MemoryLayout;
 import org.suncet.models.ProjectionHead;
 import org.suncet.models.ResNet;
 
@@ -21,6 +22,18 @@ final class CifarPretrainingNetwork {
      * @return encoder and head as one block
      */
     static ContrastiveModel build(float width, int inputChannels) {
+        return build(width, inputChannels, MemoryLayout.AUTO);
+    }
+
+    /**
+     * Builds the (uninitialised) network with a chosen memory layout.
+     *
+     * @param width the ResNet width multiplier (1: SimCLR's CIFAR ResNet-18)
+     * @param inputChannels 1 for Fashion-MNIST, 3 for CIFAR-10
+     * @param layout how the encoder stores its feature maps
+     * @return encoder and head as one block
+     */
+    static ContrastiveModel build(float width, int inputChannels, MemoryLayout layout) {
         ResNet encoder =
                 ResNet.builder()
                         .setDepth(18)
@@ -28,6 +41,7 @@ final class CifarPretrainingNetwork {
                         .optCifarStem(true)
                         .optInputChannels(inputChannels)
                         .optZeroInitResidual(true)
+                        .optMemoryLayout(layout)
                         .build();
         return ContrastiveModel.builder()
                 .setEncoder(encoder)

@@ -36,6 +36,7 @@ import org.suncet.loss.NtXentLoss;
 import org.suncet.loss.SuNCEtLoss;
 import org.suncet.loss.SuNCEtPretrainingLoss;
 import org.suncet.models.ContrastiveModel;
+import org.suncet.models.MemoryLayout;
 import org.suncet.train.BatchProgress;
 import org.suncet.train.Lars;
 import org.suncet.train.LearningRateScaling;
@@ -118,6 +119,13 @@ public class PretrainingStepBenchmark {
     /** K, labeled images per class per step (the recipe: 8). */
     @Param({"8"})
     public int imagesPerClass;
+
+    /**
+     * How the encoder stores its feature maps ({@link MemoryLayout}): AUTO (channels-last on the
+     * CPU, the library's default) or AS_GIVEN (plain NCHW, as before 2026-12-07).
+     */
+    @Param({"AUTO"})
+    public MemoryLayout layout;
 
     private static final long SEED = 1;
 
@@ -211,7 +219,7 @@ public class PretrainingStepBenchmark {
             default:
                 throw new IllegalArgumentException("imageSize must be 28 or 32, got " + imageSize);
         }
-        ContrastiveModel network = CifarPretrainingNetwork.build(width, channels);
+        ContrastiveModel network = CifarPretrainingNetwork.build(width, channels, layout);
         SuNCEtPretrainingLoss objective =
                 SuNCEtPretrainingLoss.builder()
                         .optContrastiveLoss(

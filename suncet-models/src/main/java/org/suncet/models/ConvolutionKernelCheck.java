@@ -48,8 +48,10 @@ import org.slf4j.LoggerFactory;
  * it, which is before the first convolution in most programs; if a convolution ran earlier, the
  * cap has no effect, the probe says so and oneDNN is switched off instead. Starting the JVM with
  * {@code ONEDNN_MAX_CPU_ISA=AVX} has the same effect as the cap. Where the check passes on its
- * own, nothing changes. The probes are two tiny convolutions in float32 and float64
- * (milliseconds). When it switches oneDNN off it also raises libtorch's C++ log level to ERROR,
+ * own, nothing changes. The probes are three tiny convolutions in float32 and float64
+ * (milliseconds): a 3×3 one with 4 output channels in NCHW and channels-last (the layout {@link
+ * ResNet} runs on the CPU by default, {@link MemoryLayout}), and the channels-last 1×1 one with 256
+ * channels. When it switches oneDNN off it also raises libtorch's C++ log level to ERROR,
  * because libtorch then logs one "Could not initialize NNPACK!" warning per convolution on a CPU
  * that NNPACK does not support (this one).
  *
@@ -219,9 +221,18 @@ public final class ConvolutionKernelCheck {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
             // NCHW 3×3, 4 output channels: forward, input gradient and weight gradient
             double narrow = probe(manager, new Shape(2, 4, 8, 8), new Shape(4, 4, 3, 3), new Shape(1, 1), false);
+            // the same channels-last, the layout ResNet runs on the CPU by default (MemoryLayout)
+            double narrowLast = probe(manager, new Shape(2, 4, 8, 8), new Shape(4, 4, 3, 3), new Shape(1, 1), true);
             // channels-last 1×1 with 256 input channels: forward, input and weight gradient
             double wide = probe(manager, new Shape(8, 256, 4, 4), new Shape(256, 256, 1, 1), new Shape(0, 0), true);
-            return Double.isNaN(narrow) || Double.isNaN(wide) ? Double.NaN : Math.max(narrow, wide);
+            double worst = 0;
+            for (double error : new double[] {narrow, narrowLast, wide}) {
+                if (Double.isNaN(error)) {
+                    return Double.NaN;
+                }
+                worst = Math.max(worst, error);
+            }
+            return worst;
         }
     }
 
@@ -235,7 +246,7 @@ public final class ConvolutionKernelCheck {
         for (int i = 0; i < 2; i++) {
             NDArray xi = x.toType(types[i], true);
             if (channelsLast) {
-                xi = asChannelsLast(xi);
+                xi = MemoryLayout.toChannelsLast(xi);
             }
             NDArray wi = w.toType(types[i], true);
             xi.setRequiresGradient(true);
@@ -266,12 +277,6 @@ public final class ConvolutionKernelCheck {
             worst = Math.max(worst, diff / scale);
         }
         return worst;
-    }
-
-    /** The same values stored NHWC, seen as {@code [B, C, H, W]}. */
-    private static NDArray asChannelsLast(NDArray nchw) {
-        Shape s = nchw.getShape();
-        return nchw.transpose(0, 2, 3, 1).flatten().reshape(s.get(0), s.get(2), s.get(3), s.get(1)).transpose(0, 3, 1, 2);
     }
 
     /**

@@ -35,6 +35,10 @@ import java.util.List;
  * gives 16, 32, 64, 128. Parameters are initialised with the engine's random generator: call {@code
  * Engine.getInstance().setRandomSeed(seed)} before initialising for a reproducible model.
  *
+ * <p>On the CPU the network stores its feature maps channels-last by default ({@link
+ * MemoryLayout}): the same shapes and values up to float rounding, without libtorch's layout
+ * copies around every convolution.
+ *
  * <p>Bad input: {@link IllegalArgumentException} from the builder for an unsupported depth, a width
  * multiplier ≤ 0, a selective-kernel ratio outside [0, 1), input channels ≤ 0, a batch-norm
  * momentum outside [0, 1] or ε ≤ 0; and from {@code forward}/{@code initialize} for an input that
@@ -49,10 +53,12 @@ public final class ResNet extends AbstractBlock {
     private final int featureSize;
     private final Block stem;
     private final List<Block> stages;
+    private final MemoryLayout memoryLayout;
 
     private ResNet(Builder builder) {
         super(VERSION);
         depth = builder.resolvedDepth;
+        memoryLayout = builder.memoryLayout;
         inputChannels = builder.inputChannels;
         featureSize = builder.getFeatureSize();
         boolean selectiveKernels = builder.selectiveKernelRatio > 0;
@@ -94,6 +100,15 @@ public final class ResNet extends AbstractBlock {
      */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * How the network stores its feature maps.
+     *
+     * @return the layout set with {@link Builder#optMemoryLayout}
+     */
+    public MemoryLayout getMemoryLayout() {
+        return memoryLayout;
     }
 
     /**
@@ -166,9 +181,15 @@ public final class ResNet extends AbstractBlock {
             throw new IllegalArgumentException(
                     "ResNet takes one input [B, C, H, W]; got " + inputs.size() + " arrays");
         }
-        checkInputShape(inputs.head().getShape());
+        NDArray images = inputs.head();
+        checkInputShape(images.getShape());
+        NDArray laidOut = memoryLayout.apply(images);
+        NDList start = laidOut == images ? inputs : new NDList(laidOut);
         NDList maps =
-                LayerSequence.chain(children.values(), parameterStore, inputs, training, params);
+                LayerSequence.chain(children.values(), parameterStore, start, training, params);
+        if (start != inputs) {
+            laidOut.close();
+        }
         NDArray features = SpatialMean.of(maps.head(), false); // [B, F, H', W'] -> [B, F]
         maps.head().close();
         return new NDList(features);
@@ -224,6 +245,7 @@ public final class ResNet extends AbstractBlock {
         private int inputChannels = 3;
         private float momentum = 0.9f;
         private float epsilon = 1e-5f;
+        private MemoryLayout memoryLayout = MemoryLayout.AUTO;
 
         Builder() {}
 
@@ -322,6 +344,21 @@ public final class ResNet extends AbstractBlock {
         }
 
         /**
+         * Sets how the network stores its feature maps (default {@link MemoryLayout#AUTO}:
+         * channels-last on the CPU, where libtorch's convolutions then skip a layout copy of
+         * every input, output and gradient; see {@link MemoryLayout}). The input is converted at
+         * the start of each forward; shapes and values are unchanged, results equal up to float
+         * rounding.
+         *
+         * @param layout the layout, not null
+         * @return this builder
+         */
+        public Builder optMemoryLayout(MemoryLayout layout) {
+            this.memoryLayout = layout;
+            return this;
+        }
+
+        /**
          * The feature size the built network will output.
          *
          * @return F
@@ -358,6 +395,10 @@ public final class ResNet extends AbstractBlock {
             if (!(epsilon > 0) || Float.isInfinite(epsilon)) {
                 throw new IllegalArgumentException(
                         "batch-norm epsilon must be finite and > 0; got " + epsilon);
+            }
+            if (memoryLayout == null) {
+                throw new IllegalArgumentException(
+                        "memoryLayout must not be null (AUTO, CHANNELS_LAST or AS_GIVEN)");
             }
             // wrong float32 convolution kernels on some CPUs (Zen 5): see the class
             ConvolutionKernelCheck.ensureChecked();

@@ -100,7 +100,7 @@ class ConvolutionGradientTest {
     @MethodSource("networks")
     void everyConvolutionMatchesFloat64(float width, boolean cifarStem, boolean channelsLast) {
         Shape input = new Shape(8, 3, 32, 32);
-        ResNet network = network(width, cifarStem);
+        ResNet network = network(width, cifarStem, MemoryLayout.AS_GIVEN);
         List<String> wrong = new ArrayList<>();
         try (NDManager parameters = NDManager.newBaseManager()) {
             ModelTesting.initialize(network, parameters, 5, input);
@@ -113,7 +113,7 @@ class ConvolutionGradientTest {
                     Shape in = conv.describeInput().get(0).getValue();
                     NDArray x = Activation.relu(ModelTesting.normal(data, seed++, in));
                     if (channelsLast) {
-                        x = asChannelsLast(x);
+                        x = MemoryLayout.toChannelsLast(x);
                     }
                     NDArray weight = conv.getParameters().get("weight").getArray().duplicate();
                     weight.attach(data);
@@ -140,8 +140,9 @@ class ConvolutionGradientTest {
     @MethodSource("networks")
     void wholeNetworkGradientsMatchFloat64(float width, boolean cifarStem, boolean channelsLast) {
         Shape input = new Shape(8, 3, 32, 32);
-        ResNet single = network(width, cifarStem);
-        ResNet twice = network(width, cifarStem);
+        // AS_GIVEN keeps the layout of the test's input: NCHW or channels-last
+        ResNet single = network(width, cifarStem, MemoryLayout.AS_GIVEN);
+        ResNet twice = network(width, cifarStem, MemoryLayout.AS_GIVEN);
         List<String> wrong = new ArrayList<>();
         try (NDManager parameters = NDManager.newBaseManager();
                 NDManager data = NDManager.newBaseManager()) {
@@ -150,7 +151,7 @@ class ConvolutionGradientTest {
             copyParameters(single, twice);
             NDArray images = ModelTesting.normal(data, 6, input); // contiguous NCHW
             if (channelsLast) {
-                images = asChannelsLast(images);
+                images = MemoryLayout.toChannelsLast(images);
             }
             NDArray projection = ModelTesting.normal(data, 7, new Shape(8, single.getFeatureSize()));
             List<double[]> expected = gradients(twice, images.toType(DataType.FLOAT64, false),
@@ -168,7 +169,7 @@ class ConvolutionGradientTest {
         assertTrue(wrong.isEmpty(), "float32 gradients differ from float64: " + wrong);
     }
 
-    private static ResNet network(float width, boolean cifarStem) {
+    private static ResNet network(float width, boolean cifarStem, MemoryLayout layout) {
         return ResNet.builder()
                 .setDepth(18)
                 .optWidthMultiplier(width)
@@ -176,16 +177,8 @@ class ConvolutionGradientTest {
                 // every branch's last batch norm starts at γ = 1, so every convolution gets a
                 // non-zero gradient (with zero-init residual the second conv of a branch gets 0)
                 .optZeroInitResidual(false)
+                .optMemoryLayout(layout)
                 .build();
-    }
-
-    /** The same values stored NHWC, seen as {@code [B, C, H, W]}: strides (HWC, 1, WC, C). */
-    private static NDArray asChannelsLast(NDArray nchw) {
-        Shape shape = nchw.getShape();
-        return nchw.transpose(0, 2, 3, 1)
-                .flatten()
-                .reshape(shape.get(0), shape.get(2), shape.get(3), shape.get(1))
-                .transpose(0, 3, 1, 2);
     }
 
     private static void collectConvolutions(Block block, List<Conv2d> into) {
