@@ -451,6 +451,8 @@ def bench_pretrain(args, timing):
         channels = 1 if size == 28 else 3
         torch.manual_seed(42)
         model = PretrainModel(width, channels).train()
+        layout = torch.channels_last if args.channels_last else torch.contiguous_format
+        model = model.to(memory_format=layout)
         optimizer = Lars(model.parameters(), lr=0.075 * math.sqrt(images))
         pool = torch.rand(4 * (images + support_rows), channels, size, size)
         labels_host = [i // per_class for i in range(support_rows)]
@@ -468,7 +470,7 @@ def bench_pretrain(args, timing):
             times["data"], begin = now - begin, now
             views = batched_simclr_views(batch[:images], 2, size, generator)
             support = batched_simclr_views(batch[images:], 1, size, generator)
-            rows = torch.cat([views, support])
+            rows = torch.cat([views, support]).contiguous(memory_format=layout)
             now = time.perf_counter()
             times["augment"], begin = now - begin, now
             optimizer.zero_grad(set_to_none=True)
@@ -515,11 +517,13 @@ def bench_pretrain(args, timing):
         per_step = images + support_rows
         emit({"group": "pretrain", "name": "step",
               "params": {"width": width, "imageSize": size, "stepRows": args.step_rows,
-                         "classes": classes, "imagesPerClass": per_class},
+                         "classes": classes, "imagesPerClass": per_class,
+                         "memoryFormat": "channels_last" if args.channels_last else "contiguous"},
               "unit": "ms/op", "mean": mean, "min": best, "iterations": len(scores),
               "ops": measured, "items_per_op": per_step, "item": "image (n unlabeled + C·K)",
               "phases": phases})
-        log(f"peer pretrain width={width} {size} px: {mean:9.1f} ms/step, "
+        log(f"peer pretrain width={width} {size} px"
+            f"{' channels-last' if args.channels_last else ''}: {mean:9.1f} ms/step, "
             f"{per_step * 1000 / mean:.1f} img/s; phases (ms) "
             + " ".join(f"{k} {v:.1f}" for k, v in phases.items()))
 
@@ -611,6 +615,9 @@ def main():
     parser.add_argument("--step-rows", type=int,
                         help="pre-training rows forwarded per step, 2n + C·K (default 256)")
     parser.add_argument("--classes", type=int, help="pre-training support classes C (default 10)")
+    parser.add_argument("--channels-last", action="store_true",
+                        help="pre-training: model and input in torch.channels_last, the layout "
+                             "suncet's ResNet uses on the CPU (default: PyTorch's contiguous NCHW)")
     parser.add_argument("--images-per-class", type=int,
                         help="pre-training support images per class K (default 8)")
     parser.add_argument("--shapes", type=csv_strings,
