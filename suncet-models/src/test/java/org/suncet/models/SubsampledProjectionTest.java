@@ -67,8 +67,7 @@ class SubsampledProjectionTest {
             }
             NDArray x = ModelTesting.normal(manager, 4, input).toType(DataType.FLOAT64, false);
             if (channelsLast) {
-                x = x.transpose(0, 2, 3, 1).flatten()
-                        .reshape(4, size, size, in).transpose(0, 3, 1, 2);
+                x = MemoryLayout.toChannelsLast(x);
             }
             assertArrayEquals(strided.getOutputShapes(new Shape[] {input}),
                     subsampled.getOutputShapes(new Shape[] {input}));
@@ -82,6 +81,33 @@ class SubsampledProjectionTest {
                     assertArrayEquals(expected.get(i), actual.get(i), 1e-12 * maxAbs(expected.get(i)),
                             "result " + i + ", training " + training);
                 }
+            }
+        }
+    }
+
+    /**
+     * The input gradient keeps the input's layout: a channels-last input gets a channels-last
+     * gradient (a strided slice's backward would write it into a plain NCHW zero array, and the
+     * element-wise backward ops upstream would then mix layouts: see the class).
+     */
+    @Test
+    void inputGradientKeepsTheInputsLayout() {
+        Shape input = new Shape(4, 8, 9, 9);
+        Block block = new SubsampledProjection(LAYERS.conv(16, 1, 1), LAYERS.batchNorm(), 2);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            ModelTesting.initialize(block, manager, 7, input);
+            for (boolean channelsLast : new boolean[] {true, false}) {
+                NDArray x = ModelTesting.normal(manager, 8, input);
+                if (channelsLast) {
+                    x = MemoryLayout.toChannelsLast(x);
+                }
+                x.setRequiresGradient(true);
+                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    NDArray y = ModelTesting.forwardSingle(block, x, true);
+                    collector.backward(y.mul(ModelTesting.normal(manager, 9, y.getShape())).sum());
+                }
+                assertEquals(channelsLast, MemoryLayoutTest.storedChannelsLast(x.getGradient()),
+                        "channels-last input " + channelsLast);
             }
         }
     }
