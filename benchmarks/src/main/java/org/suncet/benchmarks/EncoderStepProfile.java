@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.suncet.models.ContrastiveModel;
+import org.suncet.models.MemoryLayout;
 import org.suncet.ndarray.MallocTuning;
 
 /**
@@ -33,7 +34,8 @@ import org.suncet.ndarray.MallocTuning;
  * org.suncet.benchmarks.EncoderStepProfile WIDTH PX ROWS STEPS [TRACE.json]}, e.g. {@code 0.125 28
  * 256 16}. PX is 28 (one channel) or 32 (three). {@link MallocTuning} is applied first, as the
  * library's own training steps do; {@code -Dorg.suncet.mallocTuning=false} measures glibc's
- * defaults.
+ * defaults. {@code -Dlayout=AS_GIVEN} runs the encoder on plain NCHW feature maps instead of the
+ * default channels-last ({@link MemoryLayout}).
  */
 public final class EncoderStepProfile {
 
@@ -64,7 +66,9 @@ public final class EncoderStepProfile {
         String trace = args.length == 5 ? args[4] : null;
         System.out.println("malloc tuning: " + MallocTuning.ensureApplied());
         int channels = size == 28 ? 1 : 3;
-        ContrastiveModel network = CifarPretrainingNetwork.build(width, channels);
+        MemoryLayout layout = MemoryLayout.valueOf(System.getProperty("layout", MemoryLayout.AUTO.name()));
+        System.out.println("memory layout: " + layout);
+        ContrastiveModel network = CifarPretrainingNetwork.build(width, channels, layout);
         Shape shape = new Shape(rows, channels, size, size);
         try (Model model = Model.newInstance("encoder-step-profile")) {
             model.setBlock(network);
