@@ -16,9 +16,17 @@ import ai.djl.ndarray.types.Shape;
  * {@code nhwc} kernels directly and hands channels-last results to batch norm, ReLU, the residual
  * additions and the pooling, which keep the layout. Measured (AMD EPYC Zen 3, {@code lscpu} model
  * name "AMD EPYC", CPU family 25 model 1, AVX2; 1 thread; forward + backward of ResNet-18 with the
- * CIFAR stem at width 1/8 and SimCLR's head, 256 images, mean of 12 steps, two runs each): 28 px
- * 408 / 402 ms plain against 365 / 360 channels-last; 32 px 480 / 499 against 394 / 437. The
- * reorders fell from 274 ms to 5 ms over the same steps ({@code ONEDNN_VERBOSE=1}).
+ * CIFAR stem at width 1/8 and SimCLR's head, 256 images, {@code EncoderStepProfile}, mean of 12
+ * steps, alternating runs): 28 px 287–304 ms plain against 216–234 channels-last; 32 px 359–361
+ * against 268–276. oneDNN's own time a step fell from 267 to 178 ms: faster {@code nhwc} kernels
+ * (convolutions 251 → 177 ms) and no reorders (16.5 → 0.8 ms; {@code ONEDNN_VERBOSE=1}).
+ *
+ * <p>For your own networks: keep every array of a forward and its gradients in one layout. An op
+ * whose backward writes into a fresh plain array (a strided slice such as {@code x[:, :, ::2,
+ * ::2]} does) hands NCHW gradients to channels-last activations, and libtorch runs element-wise
+ * ops on mixed layouts on a slow strided path (adding two {@code [256, 8, 28, 28]} arrays: 0.5 ms
+ * in one layout, 2.2 ms mixed); {@code ResNet}'s downsampling shortcut uses a 1×1 average pool
+ * of stride {@code s} for that reason.
  *
  * <p>The two layouts give the same values up to float rounding (different kernels sum in a
  * different order), not the same bits; each is deterministic for a given CPU and thread count.
