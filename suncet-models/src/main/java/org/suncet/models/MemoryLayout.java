@@ -21,6 +21,12 @@ import ai.djl.ndarray.types.Shape;
  * against 268–276. oneDNN's own time a step fell from 267 to 178 ms: faster {@code nhwc} kernels
  * (convolutions 251 → 177 ms) and no reorders (16.5 → 0.8 ms; {@code ONEDNN_VERBOSE=1}).
  *
+ * <p><b>Narrow stages with several threads.</b> {@link #AUTO} keeps a network's leading stages with
+ * fewer than 16 channels (width-1/8 ResNets: stem and first stage) in the input's layout when
+ * libtorch runs more than one intra-op thread, and makes the rest channels-last: libtorch's
+ * channels-last batch-norm backward shares cache lines between threads when a row of channels is
+ * shorter than one ({@link #NARROW_BYTES}).
+ *
  * <p>For your own networks: keep every array of a forward and its gradients in one layout. An op
  * whose backward writes into a fresh plain array (a strided slice such as {@code x[:, :, ::2,
  * ::2]} does) hands NCHW gradients to channels-last activations, and libtorch runs element-wise
@@ -35,12 +41,50 @@ import ai.djl.ndarray.types.Shape;
  */
 public enum MemoryLayout {
 
-    /** Channels-last on the CPU, the input's own layout elsewhere: the default. */
+    /**
+     * Channels-last on the CPU, the input's own layout elsewhere: the default. With more than one
+     * intra-op thread, a network's leading stages narrower than {@link #NARROW_BYTES} bytes of
+     * channels (fewer than 16 float32 channels) stay in the input's layout and the rest is
+     * channels-last (see the class).
+     */
     AUTO,
     /** Channels-last on every device. */
     CHANNELS_LAST,
     /** The input's own layout, as given (plain {@code NCHW} for arrays made by DJL). */
     AS_GIVEN;
+
+    /**
+     * The smallest row of channels, in bytes, that {@link #AUTO} stores channels-last with more than
+     * one intra-op thread: one cache line. libtorch 2.7.1's channels-last batch-norm backward sums
+     * each thread's share of the rows into its own row of C accumulators, one row after the other
+     * in one buffer; with C·4 bytes below a cache line two threads' rows share a line and every
+     * accumulation moves it between the cores. Measured (AMD EPYC Zen 3, 2 threads, width 1/8, 28
+     * px, C = 8 in the stem and first stage): that kernel took 749 CPU samples against 166 with 1
+     * thread, and forward + backward of the network took 176–207 ms channels-last throughout, 141
+     * ms with stem and first stage in NCHW and the rest channels-last, 156–164 ms all NCHW; with 1
+     * thread 218–233 ms channels-last throughout, 267–283 and 311–318.
+     */
+    public static final int NARROW_BYTES = 64;
+
+    /**
+     * Whether a stage whose narrowest batch norm has {@code channels} channels runs channels-last.
+     *
+     * @param cpu whether the arrays are on the CPU
+     * @param threads libtorch's intra-op threads
+     * @param channels the stage's narrowest channel count
+     * @param elementBytes bytes per element (4 for float32)
+     * @return true if the stage's input is to be channels-last
+     */
+    boolean channelsLastFor(boolean cpu, int threads, int channels, int elementBytes) {
+        switch (this) {
+            case CHANNELS_LAST:
+                return true;
+            case AS_GIVEN:
+                return false;
+            default:
+                return cpu && (threads <= 1 || (long) channels * elementBytes >= NARROW_BYTES);
+        }
+    }
 
     /**
      * Returns the images in this layout: the input itself, or a channels-last copy.

@@ -1,5 +1,6 @@
 package org.suncet.models;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -7,6 +8,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -54,6 +57,7 @@ public final class ResNet extends AbstractBlock {
     private final Block stem;
     private final List<Block> stages;
     private final MemoryLayout memoryLayout;
+    private final int[] narrowestChannels;
 
     private ResNet(Builder builder) {
         super(VERSION);
@@ -91,6 +95,13 @@ public final class ResNet extends AbstractBlock {
             built.add(addChildBlock("stage" + (stage + 1), blocks));
         }
         stages = Collections.unmodifiableList(built);
+        // the narrowest batch norm of the stem (ResNet-D: its first two convolutions) and stages
+        narrowestChannels = new int[5];
+        narrowestChannels[0] =
+                selectiveKernels && !builder.cifarStem ? Math.max(1, stemWidth / 2) : stemWidth;
+        for (int stage = 0; stage < 4; stage++) {
+            narrowestChannels[stage + 1] = builder.stageWidth(stage);
+        }
     }
 
     /**
@@ -183,16 +194,46 @@ public final class ResNet extends AbstractBlock {
         }
         NDArray images = inputs.head();
         checkInputShape(images.getShape());
-        NDArray laidOut = memoryLayout.apply(images);
-        NDList start = laidOut == images ? inputs : new NDList(laidOut);
-        NDList maps =
-                LayerSequence.chain(children.values(), parameterStore, start, training, params);
-        if (start != inputs) {
-            laidOut.close();
+        int threads = images instanceof PtNDArray ? JniUtils.getNumThreads() : 1;
+        int convertBefore =
+                firstChannelsLastChild(
+                        Device.Type.CPU.equals(images.getDevice().getDeviceType()),
+                        threads,
+                        images.getDataType().getNumOfBytes());
+        NDList maps = inputs;
+        int index = 0;
+        for (Block child : children.values()) {
+            if (index++ == convertBefore) {
+                NDArray laidOut = MemoryLayout.toChannelsLast(maps.head());
+                LayerSequence.closeIntermediate(maps, inputs, new NDList());
+                maps = new NDList(laidOut);
+            }
+            NDList next = child.forward(parameterStore, maps, training, params);
+            LayerSequence.closeIntermediate(maps, inputs, next);
+            maps = next;
         }
         NDArray features = SpatialMean.of(maps.head(), false); // [B, F, H', W'] -> [B, F]
         maps.head().close();
         return new NDList(features);
+    }
+
+    /**
+     * The child (0 = stem, 1..4 = stages) before which the feature maps are made channels-last,
+     * or {@code children.size()} for none: the first whose narrowest batch norm the layout stores
+     * channels-last ({@link MemoryLayout}; the widths grow with depth, so every later one is too).
+     *
+     * @param cpu whether the input is on the CPU
+     * @param threads libtorch's intra-op threads
+     * @param elementBytes bytes per element of the input
+     * @return the child index
+     */
+    int firstChannelsLastChild(boolean cpu, int threads, int elementBytes) {
+        for (int i = 0; i < narrowestChannels.length; i++) {
+            if (memoryLayout.channelsLastFor(cpu, threads, narrowestChannels[i], elementBytes)) {
+                return i;
+            }
+        }
+        return narrowestChannels.length;
     }
 
     private void checkInputShape(Shape shape) {
