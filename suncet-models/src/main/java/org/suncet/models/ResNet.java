@@ -39,8 +39,9 @@ import java.util.List;
  * Engine.getInstance().setRandomSeed(seed)} before initialising for a reproducible model.
  *
  * <p>On the CPU the network stores its feature maps channels-last by default ({@link
- * MemoryLayout}): the same shapes and values up to float rounding, without libtorch's layout
- * copies around every convolution.
+ * MemoryLayout}; with several intra-op threads from the first stage of 16 channels on): the same
+ * shapes and values up to float rounding, without libtorch's layout copies around every
+ * convolution.
  *
  * <p>Bad input: {@link IllegalArgumentException} from the builder for an unsupported depth, a width
  * multiplier ≤ 0, a selective-kernel ratio outside [0, 1), input channels ≤ 0, a batch-norm
@@ -387,9 +388,10 @@ public final class ResNet extends AbstractBlock {
         /**
          * Sets how the network stores its feature maps (default {@link MemoryLayout#AUTO}:
          * channels-last on the CPU, where libtorch's convolutions then skip a layout copy of
-         * every input, output and gradient; see {@link MemoryLayout}). The input is converted at
-         * the start of each forward; shapes and values are unchanged, results equal up to float
-         * rounding.
+         * every input, output and gradient, and with more than one intra-op thread only from the
+         * first stage of at least 16 float32 channels on; see {@link MemoryLayout}). The feature
+         * maps are copied into that layout once per forward, before the first stage it applies
+         * to; shapes and values are unchanged, results equal up to float rounding.
          *
          * @param layout the layout, not null
          * @return this builder
