@@ -121,8 +121,9 @@ public class PretrainingStepBenchmark {
     public int imagesPerClass;
 
     /**
-     * How the encoder stores its feature maps ({@link MemoryLayout}): AUTO (channels-last on the
-     * CPU, the library's default) or AS_GIVEN (plain NCHW, as before 2026-12-07).
+     * How the encoder stores its feature maps ({@link MemoryLayout}): AUTO (the library's default:
+     * channels-last on the CPU, with several threads from the first stage of 16 channels on),
+     * CHANNELS_LAST (throughout) or AS_GIVEN (plain NCHW, as before 2026-12-07).
      */
     @Param({"AUTO"})
     public MemoryLayout layout;

@@ -1,6 +1,5 @@
 package org.suncet.models;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 
@@ -84,21 +83,6 @@ public enum MemoryLayout {
             default:
                 return cpu && (threads <= 1 || (long) channels * elementBytes >= NARROW_BYTES);
         }
-    }
-
-    /**
-     * Returns the images in this layout: the input itself, or a channels-last copy.
-     *
-     * @param images {@code [B, C, H, W]}
-     * @return {@code images} ({@link #AS_GIVEN}, or {@link #AUTO} off the CPU) or a new array on
-     *     the input's manager
-     * @throws IllegalArgumentException if {@code images} is not 4-D
-     */
-    public NDArray apply(NDArray images) {
-        if (this == AS_GIVEN || (this == AUTO && !Device.Type.CPU.equals(images.getDevice().getDeviceType()))) {
-            return images;
-        }
-        return toChannelsLast(images);
     }
 
     /**

@@ -42,8 +42,9 @@ import ai.djl.util.PairList;
  * done first, the 1×1 convolution has stride 1 and never uses that workspace.
  *
  * <p><b>How the pixels are kept.</b> By an average pool with a 1×1 window and stride {@code s}: the
- * same values as the slice {@code x[:, :, ::s, ::s]} bit for bit (each output is one input divided
- * by 1), and its gradient is the output gradient placed on the kept pixels, also exact. Unlike the
+ * same values as the slice {@code x[:, :, ::s, ::s]} (each output is one input, summed from 0 and
+ * divided by 1: exact in IEEE arithmetic on any CPU, except that a −0 comes out as +0), and its
+ * gradient is the output gradient placed on the kept pixels, also exact. Unlike the
  * slice, the pool keeps a channels-last input's layout in its gradient ({@link MemoryLayout}): the
  * slice's backward writes into a fresh zero array in plain NCHW order, and from there the
  * gradient of the block's input, its ReLU and batch-norm backward ran on mixed layouts, which

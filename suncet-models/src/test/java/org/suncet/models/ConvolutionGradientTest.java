@@ -100,7 +100,7 @@ class ConvolutionGradientTest {
     @MethodSource("networks")
     void everyConvolutionMatchesFloat64(float width, boolean cifarStem, boolean channelsLast) {
         Shape input = new Shape(8, 3, 32, 32);
-        ResNet network = network(width, cifarStem, MemoryLayout.AS_GIVEN);
+        ResNet network = network(width, cifarStem);
         List<String> wrong = new ArrayList<>();
         try (NDManager parameters = NDManager.newBaseManager()) {
             ModelTesting.initialize(network, parameters, 5, input);
@@ -140,9 +140,8 @@ class ConvolutionGradientTest {
     @MethodSource("networks")
     void wholeNetworkGradientsMatchFloat64(float width, boolean cifarStem, boolean channelsLast) {
         Shape input = new Shape(8, 3, 32, 32);
-        // AS_GIVEN keeps the layout of the test's input: NCHW or channels-last
-        ResNet single = network(width, cifarStem, MemoryLayout.AS_GIVEN);
-        ResNet twice = network(width, cifarStem, MemoryLayout.AS_GIVEN);
+        ResNet single = network(width, cifarStem);
+        ResNet twice = network(width, cifarStem);
         List<String> wrong = new ArrayList<>();
         try (NDManager parameters = NDManager.newBaseManager();
                 NDManager data = NDManager.newBaseManager()) {
@@ -169,7 +168,8 @@ class ConvolutionGradientTest {
         assertTrue(wrong.isEmpty(), "float32 gradients differ from float64: " + wrong);
     }
 
-    private static ResNet network(float width, boolean cifarStem, MemoryLayout layout) {
+    /** AS_GIVEN keeps the layout of the test's input: NCHW or channels-last. */
+    private static ResNet network(float width, boolean cifarStem) {
         return ResNet.builder()
                 .setDepth(18)
                 .optWidthMultiplier(width)
@@ -177,7 +177,7 @@ class ConvolutionGradientTest {
                 // every branch's last batch norm starts at γ = 1, so every convolution gets a
                 // non-zero gradient (with zero-init residual the second conv of a branch gets 0)
                 .optZeroInitResidual(false)
-                .optMemoryLayout(layout)
+                .optMemoryLayout(MemoryLayout.AS_GIVEN)
                 .build();
     }
 

@@ -1,9 +1,8 @@
 package org.suncet.models;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,17 +46,25 @@ class MemoryLayoutTest {
     }
 
     @Test
-    void autoConvertsOnTheCpuAndAsGivenLeavesTheInput() {
-        try (NDManager m = NDManager.newBaseManager()) {
-            NDArray x = ModelTesting.normal(m, 2, new Shape(2, 3, 4, 4));
-            assertSame(x, MemoryLayout.AS_GIVEN.apply(x));
-            NDArray auto = MemoryLayout.AUTO.apply(x); // the tests run on the CPU
-            NDArray forced = MemoryLayout.CHANNELS_LAST.apply(x);
-            assertNotSame(x, auto);
-            ModelTesting.assertBitIdentical(x, auto);
-            ModelTesting.assertBitIdentical(x, forced);
-            assertTrue(storedChannelsLast(auto));
-            assertTrue(storedChannelsLast(forced));
+    void eachLayoutConvertsWhereItSaysAndLeavesTheCallersInput() {
+        for (MemoryLayout layout : MemoryLayout.values()) {
+            ResNet network = ResNet.builder().setDepth(18).optWidthMultiplier(0.125f).optCifarStem(true)
+                    .optMemoryLayout(layout).build();
+            // 1 thread, float32: from the stem on (child 0) or never (5)
+            assertEquals(layout == MemoryLayout.AS_GIVEN ? 5 : 0,
+                    network.firstChannelsLastChild(true, 1, 4), layout + " on the CPU");
+            assertEquals(layout == MemoryLayout.CHANNELS_LAST ? 0 : 5,
+                    network.firstChannelsLastChild(false, 1, 4), layout + " off the CPU");
+            Shape input = new Shape(2, 3, 8, 8);
+            try (NDManager m = NDManager.newBaseManager()) {
+                ModelTesting.initialize(network, m, 2, input);
+                NDArray x = ModelTesting.normal(m, 3, input);
+                float[] before = x.toFloatArray();
+                ModelTesting.forwardSingle(network, x, true);
+                // still open, same values, still NCHW (the conversion is a copy of its own)
+                assertArrayEquals(before, x.toFloatArray(), 0f, layout.name());
+                assertFalse(storedChannelsLast(x), layout.name());
+            }
         }
     }
 
