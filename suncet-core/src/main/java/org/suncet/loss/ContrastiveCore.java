@@ -120,13 +120,26 @@ public final class ContrastiveCore {
                 "predictions must be floating point embeddings, got dtype " + type);
     }
 
-    /** One host read for every data-dependent check; a second read only to describe a failure. */
+    /**
+     * One host read for every data-dependent check; a second read only to describe a failure.
+     *
+     * @param embeddings z
+     * @param ids the class ids, or {@code null} when the positives are structural (NT-Xent's fused
+     *     path): then only z's finiteness is checked
+     * @param validRows the rows that have a positive (read only with ids)
+     */
     static void checkValues(NDArray embeddings, NDArray ids, NDArray validRows) {
         // NaN exactly when some entry is NaN or ±Inf (0·Inf = NaN), never for large finite values;
         // two passes instead of isNaN, isInfinite, or and any
         NDArray detached = embeddings.stopGradient();
         NDArray zero = detached.getManager().zeros(new Shape(), detached.getDataType(), detached.getDevice());
         NDArray nonFiniteProbe = detached.mul(zero).sum();
+        if (ids == null) {
+            if (Double.isNaN(nonFiniteProbe.toType(DataType.FLOAT64, false).getDouble())) {
+                throw nonFinite(embeddings);
+            }
+            return;
+        }
         NDArray smallestId = ids.min();
         NDList probes =
                 new NDList(
@@ -144,9 +157,7 @@ public final class ContrastiveCore {
             (long) read[2]
         };
         if (flags[0] != 0) {
-            throw new IllegalArgumentException(
-                    "predictions must be finite, got NaN or Inf in embeddings of shape "
-                            + embeddings.getShape());
+            throw nonFinite(embeddings);
         }
         if (flags[1] != 0) {
             throw new IllegalArgumentException(
@@ -167,5 +178,10 @@ public final class ContrastiveCore {
                             + ids.size()
                             + " rows occurs once; give at least 2 samples of a class");
         }
+    }
+
+    private static IllegalArgumentException nonFinite(NDArray embeddings) {
+        return new IllegalArgumentException(
+                "predictions must be finite, got NaN or Inf in embeddings of shape " + embeddings.getShape());
     }
 }

@@ -70,11 +70,13 @@ public final class NtXentLoss extends AbstractContrastiveLoss {
     /** The loss of view-major embeddings already picked from the predictions. */
     NDArray evaluateEmbeddings(NDArray embeddings) {
         NDArray z = InputChecks.embeddings(embeddings);
+        if (isFused()) {
+            // the positives are structural there: no id array (and no id check) needed
+            imageCount(z, viewsPerImage);
+            return FusedContrastiveCore.ntXent(
+                    z, viewsPerImage, getTemperature(), isCheckingValues(), getRowBlock());
+        }
         try (NDArray imageIds = imageIds(z, viewsPerImage)) {
-            if (isFused()) {
-                return FusedContrastiveCore.ntXent(
-                        z, imageIds, viewsPerImage, getTemperature(), isCheckingValues(), getRowBlock());
-            }
             return compute(z, imageIds, Similarity.COSINE, PositiveAggregation.OUTSIDE_LOG);
         }
     }
@@ -89,6 +91,19 @@ public final class NtXentLoss extends AbstractContrastiveLoss {
      * @throws IllegalArgumentException if the row count is not divisible by V
      */
     static NDArray imageIds(NDArray z, int viewsPerImage) {
+        int images = imageCount(z, viewsPerImage);
+        try (NDArray ids =
+                z.getManager().arange(0f, images, 1f, DataType.INT64, z.getDevice())) {
+            return ids.tile(viewsPerImage); // [N] -> [V·N]
+        }
+    }
+
+    /**
+     * Returns N, the images of view-major {@code z [V·N, D]}.
+     *
+     * @throws IllegalArgumentException if the row count is not divisible by V
+     */
+    private static int imageCount(NDArray z, int viewsPerImage) {
         long rows = z.getShape().get(0);
         if (rows % viewsPerImage != 0) {
             throw new IllegalArgumentException(
@@ -100,11 +115,7 @@ public final class NtXentLoss extends AbstractContrastiveLoss {
                             + z.getShape()
                             + ")");
         }
-        int images = Math.toIntExact(rows / viewsPerImage);
-        try (NDArray ids =
-                z.getManager().arange(0f, images, 1f, DataType.INT64, z.getDevice())) {
-            return ids.tile(viewsPerImage); // [N] -> [V·N]
-        }
+        return Math.toIntExact(rows / viewsPerImage);
     }
 
     /** Builds an {@link NtXentLoss}. */

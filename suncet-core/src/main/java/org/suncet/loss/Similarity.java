@@ -45,8 +45,11 @@ public enum Similarity {
      */
     static NDArray normalise(NDArray embeddings) {
         return embeddings.div(
-                Scalars.maximum(embeddings.square().sum(new int[] {1}, true), 1e-24).sqrt());
+                Scalars.maximum(embeddings.square().sum(new int[] {1}, true), SQUARED_NORM_FLOOR).sqrt());
     }
+
+    /** The floor under {@code Σ_d z²} in {@link #normalise}: {@code (1e-12)²}. */
+    static final double SQUARED_NORM_FLOOR = 1e-24;
 
     /**
      * Returns the {@code [M, M]} similarity matrix of {@code [M, D]} embeddings, divided by τ.

@@ -283,11 +283,8 @@ class FusedContrastiveCoreTest {
                                 NDArray embeddings = predictions.singletonOrThrow();
                                 NDManager manager = embeddings.getManager();
                                 if (lossChoice == 0) {
-                                    NDArray imageIds =
-                                            manager.arange(0, images * views, 1, DataType.INT64)
-                                                    .mod(images);
                                     return FusedContrastiveCore.ntXent(
-                                            embeddings, imageIds, views, tau, true, block, allowBounded);
+                                            embeddings, views, tau, true, block, allowBounded);
                                 }
                                 return FusedContrastiveCore.labeled(
                                         embeddings,
@@ -511,6 +508,31 @@ class FusedContrastiveCoreTest {
                         assertRelative(expected, banded, type == DataType.FLOAT64 ? 1e-13 : 1e-5,
                                 "M = " + rows + ", D = " + dim + ", " + type);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * From D' = 512 on, the CPU adds a contiguous transposed copy of {@code g} to {@code g} in place
+     * instead of the strided {@code g + gᵀ}: the same float sums, so the product equals the plain
+     * one bit for bit, and {@code g} holds {@code g + gᵀ} afterwards.
+     */
+    @Example
+    void symmetrizedProductAtLargeDimIsThePlainProductBitForBit() {
+        Random random = new Random(37);
+        for (int rows : new int[] {1024, 1031}) {
+            double[][] g = LossTesting.gaussian(random, rows, rows, 1);
+            double[][] r = LossTesting.gaussian(random, rows, (int) FusedContrastiveCore.SINGLE_BLOCK_MIN_DIM, 1);
+            for (DataType type : new DataType[] {DataType.FLOAT64, DataType.FLOAT32}) {
+                try (NDManager manager = NDManager.newBaseManager()) {
+                    NDArray weights = LossTesting.matrix(manager, g, type);
+                    NDArray right = LossTesting.matrix(manager, r, type);
+                    NDArray sum = weights.add(weights.transpose());
+                    NDArray expected = sum.matMul(right);
+                    NDArray actual = FusedContrastiveCore.symmetrizedProduct(weights, right);
+                    assertTrue(expected.contentEquals(actual), "M = " + rows + ", " + type);
+                    assertTrue(sum.contentEquals(weights), "g + gᵀ in place, M = " + rows + ", " + type);
                 }
             }
         }
