@@ -506,7 +506,7 @@ final class FusedContrastiveCore {
             }
             NDArray loss = kernel.loss;
             if (kernel.gradient != null) {
-                // dL/dz; value: exactly L (x − x = 0); gradient: dL/dz
+                // value: exactly L (x − x = 0); gradient: dL/dz
                 NDArray gradient = unitRows != null ? unitRows.backward(kernel.gradient) : kernel.gradient;
                 NDArray dot = z.mul(gradient).sum();
                 loss = dot.sub(dot.stopGradient()).add(loss);
