@@ -98,8 +98,7 @@ public final class ResNet extends AbstractBlock {
         stages = Collections.unmodifiableList(built);
         // the narrowest batch norm of the stem (ResNet-D: its first two convolutions) and stages
         narrowestChannels = new int[5];
-        narrowestChannels[0] =
-                selectiveKernels && !builder.cifarStem ? Math.max(1, stemWidth / 2) : stemWidth;
+        narrowestChannels[0] = ResNetStem.narrowestWidth(stemWidth, builder.cifarStem, selectiveKernels);
         for (int stage = 0; stage < 4; stage++) {
             narrowestChannels[stage + 1] = builder.stageWidth(stage);
         }

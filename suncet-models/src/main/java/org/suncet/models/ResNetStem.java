@@ -20,6 +20,19 @@ final class ResNetStem {
     private ResNetStem() {}
 
     /**
+     * The channels of the stem's narrowest convolution (and batch norm): half the width in the
+     * ResNet-D stem's first two, the width otherwise.
+     *
+     * @param width output channels
+     * @param cifar whether it is the CIFAR stem
+     * @param deep whether it is the ResNet-D stem (ignored with the CIFAR stem)
+     * @return the narrowest channel count, at least 1
+     */
+    static int narrowestWidth(int width, boolean cifar, boolean deep) {
+        return deep && !cifar ? Math.max(1, width / 2) : width;
+    }
+
+    /**
      * Builds a stem.
      *
      * @param width output channels (64 × width multiplier)
@@ -35,7 +48,7 @@ final class ResNetStem {
             return stem;
         }
         if (deep) {
-            int half = Math.max(1, width / 2);
+            int half = narrowestWidth(width, false, true);
             layers.addConvBnRelu(stem, "1", half, 3, 2);
             layers.addConvBnRelu(stem, "2", half, 3, 1);
             layers.addConvBnRelu(stem, "3", width, 3, 1);
