@@ -7,7 +7,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.training.GradientCollector;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import java.io.IOException;
@@ -54,6 +55,10 @@ import org.slf4j.LoggerFactory;
  * channels. When it switches oneDNN off it also raises libtorch's C++ log level to ERROR,
  * because libtorch then logs one "Could not initialize NNPACK!" warning per convolution on a CPU
  * that NNPACK does not support (this one).
+ *
+ * <p>The probes take their gradients through libtorch's autograd directly, not through a {@code
+ * GradientCollector} (DJL allows one at a time), so the check also runs when the first {@link
+ * ResNet} is built inside the caller's collector; gradient recording is left as it was found.
  *
  * <p>Set the system property {@value #PROPERTY} to {@code false} to skip the check.
  */
@@ -252,11 +257,18 @@ public final class ConvolutionKernelCheck {
             xi.setRequiresGradient(true);
             wi.setRequiresGradient(true);
             NDArray y;
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            // libtorch's autograd directly, not a GradientCollector: DJL allows one collector at a
+            // time, and the first ResNet may well be built inside the caller's
+            boolean gradMode = JniUtils.isGradMode();
+            JniUtils.setGradMode(true);
+            try {
                 y = Conv2d.conv2d(xi, wi, null, new Shape(1, 1), padding).singletonOrThrow();
                 // a fixed, non-uniform output gradient: the sum of y times a ramp over its elements
                 NDArray ramp = manager.arange(0, (int) y.size(), 1, types[i]).reshape(y.getShape()).mod(7).sub(3);
-                collector.backward(y.mul(ramp).sum());
+                NDArray objective = y.mul(ramp).sum();
+                JniUtils.backward((PtNDArray) objective, (PtNDArray) objective.onesLike(), false, false);
+            } finally {
+                JniUtils.setGradMode(gradMode);
             }
             results[i] = new NDArray[] {y, xi.getGradient(), wi.getGradient()};
         }

@@ -1,11 +1,18 @@
 package org.suncet.models;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
 import org.junit.jupiter.api.Test;
 
 class ConvolutionKernelCheckTest {
@@ -23,6 +30,29 @@ class ConvolutionKernelCheckTest {
         double error = ConvolutionKernelCheck.probeError();
         assertTrue(error <= ConvolutionKernelCheck.BOUND, "probe error " + error + " after " + outcome);
         assertEquals(outcome, ConvolutionKernelCheck.ensureChecked());
+    }
+
+    /**
+     * The probe takes its gradients without a {@code GradientCollector}, of which DJL allows one at
+     * a time: a first ResNet built inside the caller's collector would otherwise fail with "A
+     * PtGradientCollector is already collecting". The caller's collector still works afterwards, and
+     * outside one the probe leaves gradient recording off, as it found it.
+     */
+    @Test
+    void theProbeRunsInsideAndOutsideTheCallersGradientCollector() {
+        assertFalse(JniUtils.isGradMode(), "recording should be off outside a collector");
+        assertTrue(ConvolutionKernelCheck.probeError() <= ConvolutionKernelCheck.BOUND);
+        assertFalse(JniUtils.isGradMode(), "the probe must restore the recording it found");
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu());
+                GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            NDArray x = manager.create(new float[] {1f, 2f, 3f});
+            x.setRequiresGradient(true);
+            NDArray y = x.mul(x).sum();
+            assertTrue(ConvolutionKernelCheck.probeError() <= ConvolutionKernelCheck.BOUND);
+            assertTrue(JniUtils.isGradMode(), "the probe must leave the caller's recording on");
+            collector.backward(y);
+            assertArrayEquals(new float[] {2f, 4f, 6f}, x.getGradient().toFloatArray());
+        }
     }
 
     @Test
