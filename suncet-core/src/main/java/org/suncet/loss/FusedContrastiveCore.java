@@ -37,9 +37,9 @@ import org.suncet.ndarray.Scalars;
  * the rows {@code R} and {@code G_Rᵀ ẑ_R} to all rows of the gradient (two more matrix products;
  * one product of {@code G + Gᵀ} when a single block covers every row, whose {@code s} is then,
  * from D = 512 and M = 1024 on, multiplied only on and below the diagonal by tiles: {@link
- * #symmetricProduct}). Two paths compute the log-sum-exps: the
- * <em>bounded</em> one (cosine, {@code 1/τ ≤ 30}: {@code |s_ij| ≤ 1/τ}, so {@code exp(s_ij)} needs
- * no shift, and the diagonal is zeroed after the exp) and the <em>general</em> one (NCA, or
+ * #symmetricProduct}). Two paths compute the log-sum-exps: the <em>bounded</em> one (cosine,
+ * {@code 1/τ ≤ 30}: {@code |s_ij| ≤ 1/τ}, so {@code exp(s_ij)} needs no shift, and the diagonal
+ * is zeroed after the exp) and the <em>general</em> one (NCA, or
  * smaller τ: the diagonal set to {@value ContrastiveCore#EXCLUDED}, each log-sum-exp shifted by
  * the maximum over its own set as in {@link ContrastiveCore}, every exp argument clamped at −60),
  * so that τ = 0.01 with |z| = 1e4 stays finite in float32. Every temporary of a block is closed
@@ -640,7 +640,8 @@ final class FusedContrastiveCore {
                 }
             }
             NDArray accumulated = null; // (G + Gᵀ)·x
-            NDArray columnSums = null; // NCA: (G + Gᵀ)·1 = Gᵀ·1, [M, 1] (G·1 = 0: see ncaGradient)
+            // NCA: (G + Gᵀ)·1 = Gᵀ·1 (G·1 = 0: see ncaGradient), [M, 1], in the call's scope
+            NDArray columnSums = cosine ? null : manager.zeros(new Shape(rows, 1), type, x.getDevice());
             for (int start = 0; start < rows; start += block) {
                 int end = Math.min(start + block, rows);
                 int size = end - start;
@@ -658,12 +659,11 @@ final class FusedContrastiveCore {
                     if (weights == null) {
                         continue;
                     }
+                    if (columnSums != null) {
+                        // G_Rᵀ·1, before the single block's product may overwrite `weights`
+                        columnSums.addi(weights.sum(new int[] {0}).reshape(rows, 1));
+                    }
                     if (size == rows) {
-                        if (!cosine) {
-                            // Gᵀ·1, before the product, which may overwrite `weights` with G + Gᵀ
-                            columnSums = weights.sum(new int[] {0}).reshape(rows, 1);
-                            NDScope.unregister(columnSums);
-                        }
                         // one block: one product of the symmetric G + Gᵀ instead of two
                         accumulated = symmetrizedProduct(weights, x);
                         NDScope.unregister(accumulated);
@@ -672,25 +672,15 @@ final class FusedContrastiveCore {
                     if (accumulated == null) {
                         accumulated = x.zerosLike();
                         NDScope.unregister(accumulated);
-                        if (!cosine) {
-                            columnSums = manager.zeros(new Shape(rows, 1), type, x.getDevice());
-                            NDScope.unregister(columnSums);
-                        }
                     }
                     NDArray rowPart = weights.matMul(x); // G_R · x, [B, D]
                     accumulated.addi(weights.transpose().matMul(x.get(range)));
                     accumulated.set(range, a -> a.add(rowPart));
-                    if (!cosine) {
-                        columnSums.addi(weights.sum(new int[] {0}).reshape(rows, 1)); // G_Rᵀ · 1
-                    }
                 }
             }
 
             if (accumulated != null) {
                 NDScope.register(accumulated); // made in a block's scope: closed with the call's
-            }
-            if (columnSums != null) {
-                NDScope.register(columnSums);
             }
             NDArray count = validSum.maximum(one);
             loss = lossSum.div(count);

@@ -17,7 +17,8 @@ import org.suncet.ndarray.Scalars;
  * of rounding: the five backward functions of the recorded normalisation (power, sum, maximum,
  * square root, division) become five element-wise ops on {@code [M, D]} and {@code [M, 1]} arrays,
  * which saved 5–13 % of a forward + backward at 2N = 256, D = 128, and nothing measurable from
- * 2N = 1024 on (AMD EPYC Zen 3, 1 and 2 threads; docs/benchmarks.md "Fewer ops per loss call"). Rows with {@code Σ_d z² < 1e-24} (norm below 1e-12) get {@code g / 1e-12}, the floor's
+ * 2N = 1024 on (AMD EPYC Zen 3, 1 and 2 threads; docs/benchmarks.md "Fewer ops per loss call").
+ * Rows with {@code Σ_d z² < 1e-24} (norm below 1e-12) get {@code g / 1e-12}, the floor's
  * derivative; at exactly {@code 1e-24}, where autograd would split the maximum's gradient between its
  * two equal operands, the projection is applied in full.
  */
