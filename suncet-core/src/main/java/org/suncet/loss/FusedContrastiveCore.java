@@ -67,8 +67,9 @@ import org.suncet.ndarray.Scalars;
 final class FusedContrastiveCore {
 
     /**
-     * The target size of one block, {@code B × M} elements: half of glibc's largest mmap
-     * threshold (32 MiB), so that a block's temporaries are reused from the heap across blocks and
+     * The target size of one block, {@code B × M} elements: half of 32 MiB, the mmap threshold
+     * older glibc releases cap (and {@link org.suncet.ndarray.MallocTuning}'s fallback), so that
+     * a block's temporaries are reused from the heap across blocks and
      * steps instead of being mapped afresh and faulted in, and large enough that the block's three
      * matrix products run at full rate. Measured (AMD EPYC, 1 thread, D = 128): at 2N = 8192,
      * 512-row blocks (16 MiB) took 729–848 ms a forward + backward against 1,130–1,150 for 64-row

@@ -72,7 +72,7 @@ public final class NtXentLoss extends AbstractContrastiveLoss {
         NDArray z = InputChecks.embeddings(embeddings);
         if (isFused()) {
             // the positives are structural there: no id array (and no id check) needed
-            imageCount(z, viewsPerImage);
+            checkViewRows(z, viewsPerImage);
             return FusedContrastiveCore.ntXent(
                     z, viewsPerImage, getTemperature(), isCheckingValues(), getRowBlock());
         }
@@ -104,6 +104,16 @@ public final class NtXentLoss extends AbstractContrastiveLoss {
      * @throws IllegalArgumentException if the row count is not divisible by V
      */
     private static int imageCount(NDArray z, int viewsPerImage) {
+        checkViewRows(z, viewsPerImage);
+        return Math.toIntExact(z.getShape().get(0) / viewsPerImage);
+    }
+
+    /**
+     * Checks that view-major {@code z} has V rows per image.
+     *
+     * @throws IllegalArgumentException if the row count is not divisible by V
+     */
+    private static void checkViewRows(NDArray z, int viewsPerImage) {
         long rows = z.getShape().get(0);
         if (rows % viewsPerImage != 0) {
             throw new IllegalArgumentException(
@@ -115,7 +125,6 @@ public final class NtXentLoss extends AbstractContrastiveLoss {
                             + z.getShape()
                             + ")");
         }
-        return Math.toIntExact(rows / viewsPerImage);
     }
 
     /** Builds an {@link NtXentLoss}. */

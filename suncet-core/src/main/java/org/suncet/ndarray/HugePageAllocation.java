@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>What libtorch does with it.</b> With {@value #VARIABLE} set, libtorch's CPU allocator
  * (libtorch 2.7.1, {@code c10::alloc_cpu}) calls {@code madvise(MADV_HUGEPAGE)} on every block of
  * 2 MiB or more, so the kernel backs it with 2 MiB pages where it can: one page fault per 2 MiB
- * instead of one per 4 KiB. It matters for blocks above glibc's 32 MiB mapping threshold, which
- * glibc maps afresh for every tensor of that size whatever {@link MallocTuning} sets: every one of
+ * instead of one per 4 KiB. It matters for the blocks glibc maps afresh for every tensor: in a
+ * JVM thread's own arena those of 64 MiB and more (larger than its heaps) whatever {@link
+ * MallocTuning} sets, above 32 MiB where an older glibc caps the mapping threshold: every one of
  * their pages is faulted in again on each use, and a page fault costs about 11 µs on a virtual
  * machine such as the AMD EPYC this library is measured on.
  *

@@ -16,8 +16,11 @@ class HugePageAllocationTest {
 
     private static final Path THP_MODE = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
 
-    /** One tensor a round of 40 MiB: above glibc's 32 MiB mapping threshold, so mapped afresh. */
-    private static final long FLOATS = 10L << 20;
+    /**
+     * One tensor a round of 80 MiB: larger than a per-thread heap (64 MiB), so glibc maps it afresh
+     * for the worker's own arena whatever {@link MallocTuning}'s threshold.
+     */
+    private static final long FLOATS = 20L << 20;
 
     private static final long PAGES = FLOATS * Float.BYTES / 4096;
 
@@ -37,13 +40,14 @@ class HugePageAllocationTest {
     }
 
     /**
-     * The point of the request: a tensor above glibc's mapping threshold, mapped afresh for each
-     * use, faults in one page per 2 MiB instead of one per 4 KiB. {@link TensorChurn} allocates and
-     * writes one 40 MiB tensor (10,240 pages) a round in a fresh child JVM, once with the request
+     * The point of the request: a tensor that glibc maps afresh for each use faults in one page per
+     * 2 MiB instead of one per 4 KiB. {@link TensorChurn} allocates and writes one 80 MiB tensor
+     * (20,480 pages) a round in a fresh child JVM, once with the request
      * (made before its first tensor) and once with {@value HugePageAllocation#PROPERTY}{@code
-     * =false}. Measured (AMD EPYC Zen 5, kernel 6.18, mode {@code madvise}): without, 5,123-5,124 faults a
-     * round after the first (one per two pages; the harness's premise: glibc maps the block afresh);
-     * with, 14-15 (0.15 %; 7.7 % for a 38.5 MB tensor whose ends do not fill a 2 MiB page). Bounds:
+     * =false}. Measured with a 40 MiB tensor when the threshold was 32 MiB (AMD EPYC Zen 5, kernel
+     * 6.18, mode {@code madvise}): without, 5,123-5,124 faults a round after the first (one per two
+     * pages; the harness's premise: glibc maps the block afresh); with, 14-15 (0.15 %; 7.7 % for a
+     * 38.5 MB tensor whose ends do not fill a 2 MiB page). Bounds:
      * without above 25 %, with below 10 % of the pages, averaged over the nine rounds after the
      * first three.
      */

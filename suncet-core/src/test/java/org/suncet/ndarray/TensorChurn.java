@@ -15,13 +15,14 @@ import java.util.List;
  * applies {@link MallocTuning} (unless the system property turns it off; it also makes {@link
  * HugePageAllocation}'s request, before the first tensor), then on a new thread (its own glibc
  * arena, as a JVM's main thread has) allocates {@code TENSORS} tensors of {@code FLOATS} floats
- * (default: sixteen of 6 MiB), writes every page, frees them, and repeats; prints {@code outcome X}
+ * (default: sixteen of 6 MiB), writes every page, frees them, and repeats ({@code ROUNDS} times,
+ * default 12); prints {@code outcome X}
  * and one line {@code round R faults N} per round (the thread's minor page faults during it). A
  * fresh JVM, so that no other test's threads share the arena.
  */
 public final class TensorChurn {
 
-    /** Rounds run. */
+    /** Rounds run, by default. */
     static final int ROUNDS = 12;
 
     /** Tensors a round, by default. */
@@ -35,16 +36,17 @@ public final class TensorChurn {
     /**
      * Runs the rounds and prints the counts.
      *
-     * @param args none, or {@code TENSORS FLOATS}
+     * @param args none, {@code TENSORS FLOATS}, or {@code TENSORS FLOATS ROUNDS}
      * @throws InterruptedException if interrupted while waiting for the worker
      */
     public static void main(String[] args) throws InterruptedException {
-        int tensors = args.length == 2 ? Integer.parseInt(args[0]) : TENSORS;
-        long floats = args.length == 2 ? Long.parseLong(args[1]) : FLOATS;
+        int tensors = args.length >= 2 ? Integer.parseInt(args[0]) : TENSORS;
+        long floats = args.length >= 2 ? Long.parseLong(args[1]) : FLOATS;
+        int rounds = args.length == 3 ? Integer.parseInt(args[2]) : ROUNDS;
         System.out.println("outcome " + MallocTuning.ensureApplied() + " " + HugePageAllocation.ensureRequested());
         Thread worker = new Thread(() -> {
             try (NDManager manager = NDManager.newBaseManager()) {
-                for (int round = 0; round < ROUNDS; round++) {
+                for (int round = 0; round < rounds; round++) {
                     long before = threadMinorFaults();
                     List<NDArray> step = new ArrayList<>();
                     for (int t = 0; t < tensors; t++) {
