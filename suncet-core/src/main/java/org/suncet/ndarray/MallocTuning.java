@@ -183,13 +183,14 @@ public final class MallocTuning {
             libc.getFunction("gnu_get_libc_version"); // glibc only: musl has a mallopt that ignores all
             Function mallopt = libc.getFunction("mallopt");
             int threshold = MMAP_THRESHOLD;
-            if (!set(mallopt, M_MMAP_THRESHOLD, threshold)) {
+            if (!set(mallopt, M_MMAP_THRESHOLD, threshold, false)) {
                 threshold = FALLBACK_MMAP_THRESHOLD; // older glibc: at most half a per-thread heap
-                if (!set(mallopt, M_MMAP_THRESHOLD, threshold)) {
+                LOGGER.debug("glibc refused M_MMAP_THRESHOLD {}: {} instead", MMAP_THRESHOLD, threshold);
+                if (!set(mallopt, M_MMAP_THRESHOLD, threshold, true)) {
                     return Outcome.UNSUPPORTED;
                 }
             }
-            if (!set(mallopt, M_TRIM_THRESHOLD, TRIM_THRESHOLD) || !set(mallopt, M_TOP_PAD, TOP_PAD)) {
+            if (!set(mallopt, M_TRIM_THRESHOLD, TRIM_THRESHOLD, true) || !set(mallopt, M_TOP_PAD, TOP_PAD, true)) {
                 return Outcome.UNSUPPORTED;
             }
             mmapThreshold = threshold;
@@ -205,12 +206,14 @@ public final class MallocTuning {
         return Outcome.APPLIED;
     }
 
-    /** One {@code mallopt} call; logs a refusal. */
-    private static boolean set(Function mallopt, int option, int value) {
+    /** One {@code mallopt} call; warns of a refusal when {@code warn}. */
+    private static boolean set(Function mallopt, int option, int value, boolean warn) {
         if (mallopt.invokeInt(new Object[] {option, value}) == 1) {
             return true;
         }
-        LOGGER.warn("glibc refused mallopt({}, {})", option, value);
+        if (warn) {
+            LOGGER.warn("glibc refused mallopt({}, {}): malloc tuning incomplete", option, value);
+        }
         return false;
     }
 }
