@@ -80,9 +80,7 @@ class MallocTuningTest {
      */
     @Test
     void aThreadReusesTensorsBetween32And64MiB() throws Exception {
-        assumeTrue(LINUX && Files.exists(Path.of("/proc/thread-self/stat")), "Linux only");
-        assumeTrue(MallocTuning.ensureApplied() == MallocTuning.Outcome.APPLIED, "tuning not applied");
-        assumeTrue(MallocTuning.mmapThreshold() == MallocTuning.MMAP_THRESHOLD, "this glibc caps the threshold");
+        assumeTuningWithTheFullThreshold();
         long floats = 12L << 20; // 48 MiB
         String output = runChurn(List.of("-D" + HugePageAllocation.PROPERTY + "=false"),
                 List.of("2", Long.toString(floats), "24"));
@@ -105,9 +103,7 @@ class MallocTuningTest {
      */
     @Test
     void aTensorAboveAPerThreadHeapIsReusedOnlyOnTheMainArena() throws Exception {
-        assumeTrue(LINUX && Files.exists(Path.of("/proc/thread-self/stat")), "Linux only");
-        assumeTrue(MallocTuning.ensureApplied() == MallocTuning.Outcome.APPLIED, "tuning not applied");
-        assumeTrue(MallocTuning.mmapThreshold() == MallocTuning.MMAP_THRESHOLD, "this glibc caps the threshold");
+        assumeTuningWithTheFullThreshold();
         long floats = 20L << 20; // 80 MiB
         long pagesPerRound = floats * Float.BYTES / 4096;
         List<String> options = List.of("-D" + HugePageAllocation.PROPERTY + "=false");
@@ -160,6 +156,13 @@ class MallocTuningTest {
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(child.waitFor(120, TimeUnit.SECONDS) && child.exitValue() == 0, output);
         return output;
+    }
+
+    /** Skips a test unless this is Linux with glibc and the tuning applied the 1 GiB threshold. */
+    private static void assumeTuningWithTheFullThreshold() {
+        assumeTrue(LINUX && Files.exists(Path.of("/proc/thread-self/stat")), "Linux only");
+        assumeTrue(MallocTuning.ensureApplied() == MallocTuning.Outcome.APPLIED, "tuning not applied");
+        assumeTrue(MallocTuning.mmapThreshold() == MallocTuning.MMAP_THRESHOLD, "this glibc caps the threshold");
     }
 
     /** {@link TensorChurn}'s faults of each round, checking that all {@code rounds} are there. */
