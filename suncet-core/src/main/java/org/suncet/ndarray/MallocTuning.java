@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * running thread to glibc's main arena, whose heap has no such limit. Starting the JVM with {@code
  * MALLOC_ARENA_MAX=1} puts every thread on the main arena, where this threshold then covers blocks
  * up to 1 GiB: measured (same CPU and profile, width 1, 256 rows of 32 px, two alternating pairs)
- * 26,000–33,000 faults and 15.1–18.4 s a step without it, 158–166 faults and 12.5–15.6 s with it,
+ * 26,000–33,000 faults and 15.1–18.4 s a step with the 32 MiB threshold and no variable, 158–166
+ * faults and 12.5–15.6 s with 1 GiB and the variable,
  * resident size 2.5 GB against 1.1 GB (PyTorch's process on the same step: 3.6 GB). The bundled
  * programs' launcher ({@code bin/suncet}) sets it. {@link #ensureApplied()} also asks libtorch to
  * put large tensors on transparent huge pages ({@link HugePageAllocation}), which makes each fresh
