@@ -193,16 +193,11 @@ class MallocTuningTest {
 
     /** The mean of {@link TensorChurn}'s per-round faults after the first {@code warmUp} rounds. */
     static double faultsPerRound(String output, int warmUp) {
-        long faults = 0;
-        int rounds = 0;
-        for (String line : output.split("\n")) {
-            String[] words = line.trim().split(" ");
-            if (words.length == 4 && words[0].equals("round") && Integer.parseInt(words[1]) >= warmUp) {
-                faults += Long.parseLong(words[3]);
-                rounds++;
-            }
+        long[] faults = roundFaults(output, TensorChurn.ROUNDS);
+        long sum = 0;
+        for (int round = warmUp; round < faults.length; round++) {
+            sum += faults[round];
         }
-        assertEquals(TensorChurn.ROUNDS - warmUp, rounds, output);
-        return faults / (double) rounds;
+        return sum / (double) (faults.length - warmUp);
     }
 }
