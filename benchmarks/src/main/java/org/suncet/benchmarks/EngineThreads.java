@@ -36,7 +36,7 @@ final class EngineThreads {
         }
         MallocTuning.ensureApplied(); // before the first tensor, so that libtorch sees its huge-page switch
         Engine.getInstance(); // starts the engine with the properties above
-        ConvolutionKernelCheck.ensureChecked(); // before the first convolution (wrong kernels on Zen 5)
+        ConvolutionKernelCheck.ensureChecked(); // before the first convolution (oneDNN on a VM with no cache description)
         return JniUtils.getNumThreads();
     }
 }

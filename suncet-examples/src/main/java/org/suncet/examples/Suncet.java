@@ -77,7 +77,7 @@ public final class Suncet {
      */
     public static void main(String[] args) {
         MallocTuning.ensureApplied(); // before the first tensor, so that libtorch sees its huge-page switch
-        ConvolutionKernelCheck.ensureChecked(); // before the first convolution (wrong kernels on Zen 5)
+        ConvolutionKernelCheck.ensureChecked(); // before the first convolution (oneDNN on a VM with no cache description)
         System.exit(run(args));
     }
 

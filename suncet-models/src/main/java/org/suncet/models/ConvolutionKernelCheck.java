@@ -20,41 +20,47 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Checks, once per process, that libtorch's float32 CPU convolutions (oneDNN) compute what its
- * float64 convolutions (libtorch's own im2col + GEMM, no oneDNN) compute, on the two patterns that
- * have been seen to go wrong, and makes them right where they are not: on a CPU known to need it
- * (AMD, CPU family 26) it first caps oneDNN to its AVX kernels ({@code ONEDNN_MAX_CPU_ISA=AVX},
- * set in the process environment before oneDNN's first convolution); if the probes still disagree,
- * it switches oneDNN off for the process ({@code at::globalContext().setUserEnabledMkldnn(false)},
- * the switch behind PyTorch's {@code torch.backends.mkldnn.enabled}), so that float32 convolutions
- * run libtorch's own kernels, and checks again.
+ * float64 convolutions (libtorch's own im2col + GEMM, no oneDNN) compute, on the patterns that have
+ * been seen to go wrong, and makes them right where they are not.
  *
- * <p><b>Why.</b> On an AMD EPYC of the Zen 5 generation ({@code lscpu}: "AMD EPYC", CPU family 26,
- * AVX-512 with {@code avx512_vp2intersect}; 2026-12-07) oneDNN v3.7.1 inside libtorch 2.7.1 gives
- * wrong results, deterministically, in two places: the input gradient (backward data) of every
- * NCHW convolution with fewer than 16 output channels (relative error 0.2-0.9 or NaN: the stem and
- * first stage of our ResNets at widths 1/16 and 1/8), both with its AVX-512 kernels
- * ({@code jit:avx512_core}) and capped to AVX2 ({@code ONEDNN_MAX_CPU_ISA=AVX2}); and the forward
- * output of a channels-last 1×1 convolution with 256 input channels (relative error 0.4). With
- * {@code ONEDNN_MAX_CPU_ISA=AVX} or {@code SSE41}, or with oneDNN off, every convolution of {@code
- * ConvolutionGradientTest} agrees with float64. The same tests passed on a Zen 4 EPYC. Wrong
- * gradients train silently into a poor or NaN model, so this check runs before any {@link ResNet}
- * is built ({@link ResNet.Builder#build()}); call {@link #ensureChecked()} yourself before training
- * another convolutional network.
+ * <p><b>Why.</b> On an AMD EPYC virtual machine ({@code lscpu}: "AMD EPYC", CPU family 26, model 2,
+ * AVX-512; 2026-12-07) oneDNN v3.7.1 inside libtorch 2.7.1 gave wrong results, deterministically:
+ * the input gradient (backward data) of NCHW convolutions with fewer than 16 output channels
+ * (relative error 0.2-0.9 or NaN: the stem and first stage of our ResNets at widths 1/16 and 1/8)
+ * with its AVX-512 and AVX2 kernels, and the forward output of a channels-last 1×1 convolution with
+ * 256 input channels. The cause: that VM reports CPUID leaf {@code 0x8000001D} (the cache
+ * description) as all zeros, from which oneDNN's CPU detection computes caches of 1 byte and blocks
+ * its kernels for them ({@link OneDnnCacheInfo}). Wrong gradients train silently into a poor or NaN
+ * model, so this check runs before any {@link ResNet} is built ({@link ResNet.Builder#build()}); call
+ * {@link #ensureChecked()} yourself before training another convolutional network.
+ *
+ * <p><b>What it does, in order.</b> (1) Where oneDNN's CPU object shows that empty cache
+ * description, it sets the number of cache levels to 0, so that oneDNN sizes its blocks with its own
+ * defaults, as on a CPU that reports no caches ({@link Outcome#CACHE_INFO_REPAIRED}); oneDNN's
+ * AVX-512 kernels are then right and keep their speed. (2) Where that repair is not possible (a
+ * libtorch without its symbol table, another layout) on an AMD CPU whose kernel lists no caches
+ * either (no {@code /sys/devices/system/cpu/cpu0/cache}, the same empty leaf), it caps oneDNN to its
+ * AVX kernels ({@code ONEDNN_MAX_CPU_ISA=AVX}, set in the process environment before oneDNN's first
+ * primitive), which do not depend on the cache sizes there ({@link Outcome#ISA_CAPPED}). (3) It
+ * compares three tiny convolutions (forward, input and weight gradient) in float32 and float64: a
+ * 3×3 one with 4 output channels in NCHW and channels-last (the layout {@link ResNet} runs on the CPU
+ * by default, {@link MemoryLayout}), and a channels-last 1×1 one with 256 channels. (4) If they
+ * disagree (a convolution ran before the check, or another cause), it switches oneDNN off for the
+ * process ({@code at::globalContext().setUserEnabledMkldnn(false)}, the switch behind PyTorch's
+ * {@code torch.backends.mkldnn.enabled}), so that float32 convolutions run libtorch's own kernels,
+ * and checks again ({@link Outcome#ONEDNN_DISABLED}).
  *
  * <p><b>The cost where it triggers.</b> Forward + backward of the width-1/8 ResNet-18 on 256
- * images of 28 px, 1 thread, on that CPU: 210 ms with oneDNN's AVX-512 kernels (wrong gradients),
- * 407 ms capped to AVX (right), 645 ms with oneDNN off (right; large inference batches much
- * slower still, im2col buffers). The cap works only before oneDNN's first primitive: the bundled
+ * images of 28 px, 1 thread, on that VM: 210 ms with the 1-byte caches (wrong gradients), 407 ms
+ * capped to AVX (right), 645 ms with oneDNN off (right; large inference batches much slower still,
+ * im2col buffers); with the repaired cache description the AVX-512 kernels are right at their full
+ * speed. The repair and the cap work only before oneDNN's first convolution primitive: the bundled
  * programs and benchmarks call {@link #ensureChecked()} first thing, and {@link ResNet} builds call
  * it, which is before the first convolution in most programs; if a convolution ran earlier, the
- * cap has no effect, the probe says so and oneDNN is switched off instead. Starting the JVM with
- * {@code ONEDNN_MAX_CPU_ISA=AVX} has the same effect as the cap. Where the check passes on its
- * own, nothing changes. The probes are three tiny convolutions in float32 and float64
- * (milliseconds): a 3×3 one with 4 output channels in NCHW and channels-last (the layout {@link
- * ResNet} runs on the CPU by default, {@link MemoryLayout}), and the channels-last 1×1 one with 256
- * channels. When it switches oneDNN off it also raises libtorch's C++ log level to ERROR,
- * because libtorch then logs one "Could not initialize NNPACK!" warning per convolution on a CPU
- * that NNPACK does not support (this one).
+ * probe says so and oneDNN is switched off instead. Where the check passes on its own, nothing
+ * changes. When it switches oneDNN off it also raises libtorch's C++ log level to ERROR, because
+ * libtorch then logs one "Could not initialize NNPACK!" warning per convolution on a CPU that NNPACK
+ * does not support.
  *
  * <p>The probes take their gradients through libtorch's autograd directly, not through a {@code
  * GradientCollector} (DJL allows one at a time), so the check also runs when the first {@link
@@ -76,7 +82,7 @@ public final class ConvolutionKernelCheck {
     /** oneDNN's ISA cap, read from the environment at its first primitive. */
     static final String ISA_VARIABLE = "ONEDNN_MAX_CPU_ISA";
 
-    /** The cap on known-bad CPUs: AVX, the widest ISA whose kernels were right there. */
+    /** The cap where the repair is not possible: AVX, the widest ISA whose kernels were right there. */
     static final String CAPPED_ISA = "AVX";
 
     private static final Logger LOGGER = LoggerFactory.getLogger(ConvolutionKernelCheck.class);
@@ -88,8 +94,15 @@ public final class ConvolutionKernelCheck {
         /** oneDNN's convolutions agree with float64: nothing changed. */
         PASSED,
         /**
-         * On a CPU known to need it, {@code ONEDNN_MAX_CPU_ISA=AVX} was set before the first
-         * convolution, and oneDNN's AVX kernels agree with float64.
+         * oneDNN's CPU object showed the empty cache description of CPUID leaf {@code 0x8000001D}
+         * ({@link OneDnnCacheInfo}); its cache levels were set to none, so that oneDNN uses its
+         * default sizes, and its convolutions agree with float64.
+         */
+        CACHE_INFO_REPAIRED,
+        /**
+         * The cache description could not be repaired on an AMD CPU whose kernel lists no caches:
+         * {@code ONEDNN_MAX_CPU_ISA=AVX} was set before the first convolution, and oneDNN's AVX
+         * kernels agree with float64.
          */
         ISA_CAPPED,
         /** They did not; oneDNN is now off for the process and the probes agree with float64. */
@@ -130,12 +143,20 @@ public final class ConvolutionKernelCheck {
         if (!enabled) {
             return Outcome.SKIPPED;
         }
-        boolean capped = capIsaOnKnownBadCpu();
+        boolean repaired = OneDnnCacheInfo.repairIfEmpty();
+        boolean capped = !repaired && capIsaOnKnownBadCpu();
         double before = probeError();
         if (before <= BOUND) {
+            if (repaired) {
+                LOGGER.info("this CPU reports no cache sizes (CPUID leaf 0x8000001D is empty, as some virtual"
+                        + " machines leave it), from which oneDNN computed 1-byte caches and wrong convolutions:"
+                        + " oneDNN now uses its default cache sizes, and its convolutions agree with float64");
+                return Outcome.CACHE_INFO_REPAIRED;
+            }
             if (capped) {
-                LOGGER.warn("this CPU (AMD family 26, Zen 5) gets wrong results from oneDNN's AVX2/AVX-512"
-                        + " convolution kernels: {}={} set, the AVX kernels agree with float64 (about 2x slower)",
+                LOGGER.warn("this CPU reports no cache sizes (CPUID leaf 0x8000001D is empty), which makes"
+                        + " oneDNN's AVX2/AVX-512 convolutions wrong, and oneDNN's CPU object could not be"
+                        + " repaired: {}={} set, the AVX kernels agree with float64 (about 2x slower)",
                         ISA_VARIABLE, CAPPED_ISA);
                 return Outcome.ISA_CAPPED;
             }
@@ -161,15 +182,17 @@ public final class ConvolutionKernelCheck {
     }
 
     /**
-     * On a CPU known to get wrong results from oneDNN's AVX2/AVX-512 convolutions (AMD, CPU family
-     * 26), sets {@code ONEDNN_MAX_CPU_ISA=AVX} in the process environment unless it is set already.
+     * On a CPU known to get wrong results from oneDNN's AVX2/AVX-512 convolutions (an AMD whose
+     * kernel lists no caches, see {@link #knownBad(String, boolean)}), sets {@code
+     * ONEDNN_MAX_CPU_ISA=AVX} in the process environment unless it is set already.
      * oneDNN reads it at its first primitive, so it takes effect only if no convolution has run
      * yet; the probe that follows tells whether it did.
      *
      * @return whether the variable was set
      */
     private static boolean capIsaOnKnownBadCpu() {
-        if (System.getenv(ISA_VARIABLE) != null || !knownBad(cpuInfo())) {
+        if (System.getenv(ISA_VARIABLE) != null
+                || !knownBad(cpuInfo(), Files.isDirectory(Path.of("/sys/devices/system/cpu/cpu0/cache")))) {
             return false;
         }
         try {
@@ -181,7 +204,8 @@ public final class ConvolutionKernelCheck {
         }
     }
 
-    private static String cpuInfo() {
+    /** The contents of {@code /proc/cpuinfo}, or "" where it cannot be read. */
+    static String cpuInfo() {
         try {
             return Files.readString(Path.of("/proc/cpuinfo"));
         } catch (IOException | RuntimeException e) {
@@ -190,14 +214,17 @@ public final class ConvolutionKernelCheck {
     }
 
     /**
-     * Whether {@code /proc/cpuinfo} describes a CPU whose oneDNN AVX2/AVX-512 convolutions were
-     * measured wrong: an AMD of CPU family 26 (Zen 5).
+     * Whether this is a CPU whose oneDNN AVX2/AVX-512 convolutions are wrong where {@link
+     * OneDnnCacheInfo} cannot repair them: an AMD whose kernel lists no caches, i.e. whose CPUID
+     * leaf {@code 0x8000001D} is empty (Linux reads the caches of an AMD CPU with {@code topoext}
+     * from that leaf, as oneDNN does).
      *
      * @param cpuInfo the contents of {@code /proc/cpuinfo}
-     * @return true for AuthenticAMD, cpu family 26
+     * @param kernelListsCaches whether {@code /sys/devices/system/cpu/cpu0/cache} exists
+     * @return true for AuthenticAMD without cache information
      */
-    static boolean knownBad(String cpuInfo) {
-        return cpuInfo.contains("AuthenticAMD") && cpuInfo.matches("(?s).*\\ncpu family\\s*:\\s*26\\n.*");
+    static boolean knownBad(String cpuInfo, boolean kernelListsCaches) {
+        return cpuInfo.contains("AuthenticAMD") && !kernelListsCaches;
     }
 
     /** The larger relative error of the two probes, float32 against float64 (NaN if non-finite). */
@@ -307,7 +334,7 @@ public final class ConvolutionKernelCheck {
     }
 
     /** The named library as this process has loaded it (Linux: its path from /proc/self/maps). */
-    private static NativeLibrary loaded(String name) throws IOException {
+    static NativeLibrary loaded(String name) throws IOException {
         if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
             throw new UnsupportedOperationException("only on Linux");
         }

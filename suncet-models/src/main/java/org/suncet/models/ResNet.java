@@ -413,8 +413,9 @@ public final class ResNet extends AbstractBlock {
 
         /**
          * Builds the network (parameters are created at initialisation). The first build in a
-         * process runs {@link ConvolutionKernelCheck#ensureChecked()}, which switches libtorch's
-         * oneDNN off where its float32 convolutions are wrong.
+         * process runs {@link ConvolutionKernelCheck#ensureChecked()}, which makes libtorch's
+         * float32 convolutions right where oneDNN's are wrong (repairing oneDNN's view of the CPU
+         * caches, or capping its ISA, or switching it off).
          *
          * @return the ResNet
          * @throws IllegalArgumentException for any invalid setting, naming it
@@ -442,7 +443,7 @@ public final class ResNet extends AbstractBlock {
                 throw new IllegalArgumentException(
                         "memoryLayout must not be null (AUTO, CHANNELS_LAST or AS_GIVEN)");
             }
-            // wrong float32 convolution kernels on some CPUs (Zen 5): see the class
+            // wrong float32 convolutions where a VM hides the CPU caches: see the class
             ConvolutionKernelCheck.ensureChecked();
             return new ResNet(this);
         }

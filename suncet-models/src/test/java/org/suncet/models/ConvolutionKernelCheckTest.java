@@ -73,13 +73,14 @@ class ConvolutionKernelCheckTest {
     }
 
     @Test
-    void knownBadCpusAreAmdFamily26() {
+    void knownBadCpusAreAmdsWhoseKernelListsNoCaches() {
         String zen5 = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\n";
         String zen4 = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n";
-        String intel = "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 26\nmodel\t\t: 143\n";
-        assertTrue(ConvolutionKernelCheck.knownBad(zen5));
-        assertFalse(ConvolutionKernelCheck.knownBad(zen4));
-        assertFalse(ConvolutionKernelCheck.knownBad(intel));
-        assertFalse(ConvolutionKernelCheck.knownBad(""));
+        String intel = "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 143\n";
+        assertTrue(ConvolutionKernelCheck.knownBad(zen5, false));
+        assertTrue(ConvolutionKernelCheck.knownBad(zen4, false));
+        assertFalse(ConvolutionKernelCheck.knownBad(zen5, true));
+        assertFalse(ConvolutionKernelCheck.knownBad(intel, false));
+        assertFalse(ConvolutionKernelCheck.knownBad("", false));
     }
 }

@@ -1,0 +1,80 @@
+package org.suncet.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ElfSymbolsTest {
+
+    private static final String SET_MKLDNN = "_ZN2at7Context20setUserEnabledMkldnnEb";
+
+    private static NativeLibrary torch() throws IOException {
+        return ConvolutionKernelCheck.loaded("libtorch_cpu.so");
+    }
+
+    /**
+     * Two exported functions lie as far apart in the loaded library as their {@code .symtab} values
+     * say: the values are offsets from one load address, which is what {@link OneDnnCacheInfo}
+     * relies on to reach a local symbol.
+     */
+    @Test
+    void symbolValuesAreOffsetsFromOneLoadAddress() throws IOException {
+        NativeLibrary torch = torch();
+        Path file = torch.getFile().toPath();
+        Optional<ElfSymbols.Symbol> context = ElfSymbols.find(file, OneDnnCacheInfo.ANCHOR);
+        Optional<ElfSymbols.Symbol> mkldnn = ElfSymbols.find(file, SET_MKLDNN);
+        assumeTrue(context.isPresent() && mkldnn.isPresent(), "this libtorch_cpu.so has no .symtab");
+        long runtime = Pointer.nativeValue(torch.getFunction(OneDnnCacheInfo.ANCHOR))
+                - Pointer.nativeValue(torch.getFunction(SET_MKLDNN));
+        assertEquals(runtime, context.get().value() - mkldnn.get().value());
+        assertTrue(context.get().size() > 0, "a function's size is its code's length");
+    }
+
+    @Test
+    void findsLocalSymbolsThatDlsymCannotSee() throws IOException {
+        Path file = torch().getFile().toPath();
+        Optional<ElfSymbols.Symbol> object = ElfSymbols.find(file, OneDnnCacheInfo.OBJECT);
+        assumeTrue(object.isPresent(), "this libtorch_cpu.so has no .symtab or another oneDNN");
+        assertEquals(OneDnnCacheInfo.OBJECT_BYTES, object.get().size());
+        assertThrows(UnsatisfiedLinkError.class, () -> torch().getFunction(OneDnnCacheInfo.FUNCTION));
+    }
+
+    @Test
+    void anUnknownNameIsEmptyNotAPrefixMatch() throws IOException {
+        Path file = torch().getFile().toPath();
+        assertEquals(Optional.empty(), ElfSymbols.find(file, "_ZN2at13globalContext"));
+        assertEquals(Optional.empty(), ElfSymbols.find(file, "no_such_symbol_in_libtorch"));
+    }
+
+    @Test
+    void aFileThatIsNotElf64IsRejectedByName(@TempDir Path dir) throws IOException {
+        Path text = Files.writeString(dir.resolve("notes.txt"), "x".repeat(100));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> ElfSymbols.find(text, "main"));
+        assertTrue(e.getMessage().contains("notes.txt") && e.getMessage().contains("64-bit"), e.getMessage());
+    }
+
+    @Test
+    void sectionHeadersOutsideTheFileAreAnIoError(@TempDir Path dir) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+        header.put(new byte[] {0x7f, 'E', 'L', 'F', 2, 1});
+        header.putLong(0x28, 1 << 20); // section headers at 1 MiB of a 64-byte file
+        header.putShort(0x3a, (short) 64);
+        header.putShort(0x3c, (short) 3);
+        Path elf = Files.write(dir.resolve("short.so"), header.array());
+        IOException e = assertThrows(IOException.class, () -> ElfSymbols.find(elf, "main"));
+        assertTrue(e.getMessage().contains("outside the file"), e.getMessage());
+    }
+}
