@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>What it does, in order.</b> (1) Where oneDNN's CPU object shows that empty cache
  * description, it sets the number of cache levels to 0, so that oneDNN sizes its blocks with its own
  * defaults, as on a CPU that reports no caches ({@link Outcome#CACHE_INFO_REPAIRED}); oneDNN's
- * AVX-512 kernels are then right and keep their speed. (2) Where that repair is not possible (a
- * libtorch without its symbol table, another layout) on an AMD CPU whose kernel lists no caches
+ * AVX-512 kernels are then right and keep their speed. (2) Where oneDNN's object cannot be read and
+ * checked (a libtorch without its symbol table, another layout) on an AMD CPU whose kernel lists no caches
  * either (no {@code /sys/devices/system/cpu/cpu0/cache}, the same empty leaf), it caps oneDNN to its
  * AVX kernels ({@code ONEDNN_MAX_CPU_ISA=AVX}, set in the process environment before oneDNN's first
  * primitive), which do not depend on the cache sizes there ({@link Outcome#ISA_CAPPED}). (3) It
@@ -100,7 +100,7 @@ public final class ConvolutionKernelCheck {
          */
         CACHE_INFO_REPAIRED,
         /**
-         * The cache description could not be repaired on an AMD CPU whose kernel lists no caches:
+         * oneDNN's CPU object could not be read and checked on an AMD CPU whose kernel lists no caches:
          * {@code ONEDNN_MAX_CPU_ISA=AVX} was set before the first convolution, and oneDNN's AVX
          * kernels agree with float64.
          */
@@ -143,8 +143,9 @@ public final class ConvolutionKernelCheck {
         if (!enabled) {
             return Outcome.SKIPPED;
         }
-        boolean repaired = OneDnnCacheInfo.repairIfEmpty();
-        boolean capped = !repaired && capIsaOnKnownBadCpu();
+        OneDnnCacheInfo.Repair repair = OneDnnCacheInfo.repairIfEmpty();
+        boolean repaired = repair == OneDnnCacheInfo.Repair.REPAIRED;
+        boolean capped = repair == OneDnnCacheInfo.Repair.NOT_POSSIBLE && capIsaOnKnownBadCpu();
         double before = probeError();
         if (before <= BOUND) {
             if (repaired) {
@@ -155,8 +156,8 @@ public final class ConvolutionKernelCheck {
             }
             if (capped) {
                 LOGGER.warn("this CPU reports no cache sizes (CPUID leaf 0x8000001D is empty), which makes"
-                        + " oneDNN's AVX2/AVX-512 convolutions wrong, and oneDNN's CPU object could not be"
-                        + " repaired: {}={} set, the AVX kernels agree with float64 (about 2x slower)",
+                        + " oneDNN's AVX2/AVX-512 convolutions wrong, and oneDNN's CPU object could not be read"
+                        + " and checked: {}={} set, the AVX kernels agree with float64 (about 2x slower)",
                         ISA_VARIABLE, CAPPED_ISA);
                 return Outcome.ISA_CAPPED;
             }

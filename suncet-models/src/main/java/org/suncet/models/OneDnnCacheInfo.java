@@ -68,6 +68,16 @@ final class OneDnnCacheInfo {
 
     private OneDnnCacheInfo() {}
 
+    /** What {@link #repairIfEmpty()} found. */
+    enum Repair {
+        /** The object showed the empty-leaf signature; its cache levels are now none. */
+        REPAIRED,
+        /** The object describes this CPU and has a cache description of its own: left alone. */
+        NOT_NEEDED,
+        /** Not an AMD CPU, or the object was not found or did not describe this CPU: left alone. */
+        NOT_POSSIBLE
+    }
+
     /** A CPU's family, model and stepping, as {@code /proc/cpuinfo} gives them. */
     record CpuId(int family, int model, int stepping) {
 
@@ -144,23 +154,29 @@ final class OneDnnCacheInfo {
      * Sets oneDNN's number of cache levels to 0 where its CPU object shows the empty-leaf signature
      * and describes this CPU (see the class); call it before oneDNN's first convolution.
      *
-     * @return whether it did
+     * @return what it found: {@link Repair#NOT_POSSIBLE} on other CPUs than AMD (Xbyak's Intel
+     *     branch stops at the first empty sub-leaf, so it reports no levels and oneDNN uses its
+     *     defaults) and wherever the object could not be read and checked
      */
-    static boolean repairIfEmpty() {
-        Optional<CpuId> cpu = CpuId.parse(ConvolutionKernelCheck.cpuInfo());
-        if (cpu.isEmpty() || !ConvolutionKernelCheck.cpuInfo().contains("AuthenticAMD")) {
-            return false; // Xbyak's Intel branch stops at the first empty sub-leaf: no levels, defaults
+    static Repair repairIfEmpty() {
+        String cpuInfo = ConvolutionKernelCheck.cpuInfo();
+        Optional<CpuId> cpu = CpuId.parse(cpuInfo);
+        if (cpu.isEmpty() || !cpuInfo.contains("AuthenticAMD")) {
+            return Repair.NOT_POSSIBLE;
         }
         Optional<Pointer> object = locate();
         if (object.isEmpty()) {
-            return false;
+            return Repair.NOT_POSSIBLE;
         }
         int[] words = object.get().getIntArray(0, OBJECT_BYTES / 4);
-        if (!describes(words, cpu.get()) || !emptyLeaf(words)) {
-            return false;
+        if (!describes(words, cpu.get())) {
+            return Repair.NOT_POSSIBLE;
+        }
+        if (!emptyLeaf(words)) {
+            return Repair.NOT_NEEDED;
         }
         object.get().setInt(LEVELS, 0);
-        return true;
+        return Repair.REPAIRED;
     }
 
     /** The object's address after building it, checked against its symbol; empty where not found. */

@@ -2,6 +2,7 @@ package org.suncet.models;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -97,6 +98,24 @@ class OneDnnCacheInfoTest {
                 && System.getenv(ConvolutionKernelCheck.ISA_VARIABLE) == null) {
             assertEquals(ConvolutionKernelCheck.Outcome.CACHE_INFO_REPAIRED, outcome);
             assertEquals(0, words.get()[OneDnnCacheInfo.LEVELS / 4]);
+        }
+    }
+
+    /**
+     * The repair is idempotent: after the check, the object has a description of its own (repaired
+     * or never empty), so a second call leaves it alone, and {@link ConvolutionKernelCheck} would not
+     * cap oneDNN's ISA on that account (it caps only where the object cannot be read).
+     */
+    @Test
+    void aSecondRepairFindsNothingToDo() {
+        assumeTrue(System.getProperty(ConvolutionKernelCheck.PROPERTY) == null, "check switched by the run");
+        ConvolutionKernelCheck.ensureChecked();
+        OneDnnCacheInfo.Repair again = OneDnnCacheInfo.repairIfEmpty();
+        assertNotEquals(OneDnnCacheInfo.Repair.REPAIRED, again);
+        if (ConvolutionKernelCheck.cpuInfo().contains("AuthenticAMD") && OneDnnCacheInfo.read().isPresent()) {
+            assertEquals(OneDnnCacheInfo.Repair.NOT_NEEDED, again);
+        } else {
+            assertEquals(OneDnnCacheInfo.Repair.NOT_POSSIBLE, again);
         }
     }
 }
