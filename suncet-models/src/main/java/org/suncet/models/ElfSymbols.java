@@ -6,6 +6,11 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -22,8 +27,20 @@ import java.util.Optional;
  */
 final class ElfSymbols {
 
-    /** A symbol's value (address relative to the load address, for a shared library) and size. */
-    record Symbol(long value, long size) {}
+    /**
+     * A symbol's value (address relative to the load address, for a shared library), size and type.
+     *
+     * @param value the symbol's value
+     * @param size the symbol's size in bytes
+     * @param type the type nibble of {@code st_info}: {@link #OBJECT}, {@link #FUNCTION}, ...
+     */
+    record Symbol(long value, long size, int type) {}
+
+    /** {@code STT_OBJECT}: a data object. */
+    static final int OBJECT = 1;
+
+    /** {@code STT_FUNC}: a function. */
+    static final int FUNCTION = 2;
 
     private static final int SHT_SYMTAB = 2;
 
@@ -39,7 +56,24 @@ final class ElfSymbols {
      * @throws IllegalArgumentException if the file is not a 64-bit little-endian ELF file, naming it
      */
     static Optional<Symbol> find(Path elf, String name) throws IOException {
-        byte[] wanted = name.getBytes(StandardCharsets.US_ASCII);
+        return Optional.ofNullable(find(elf, List.of(name)).get(name));
+    }
+
+    /**
+     * Finds the first symbol of each given name in the file's {@code .symtab}, in one pass.
+     *
+     * @param elf the ELF file
+     * @param names the symbols' (mangled) names
+     * @return the symbols found, by name (names not found are absent)
+     * @throws IOException if the file cannot be read
+     * @throws IllegalArgumentException if the file is not a 64-bit little-endian ELF file, naming it
+     */
+    static Map<String, Symbol> find(Path elf, Collection<String> names) throws IOException {
+        Map<String, Symbol> found = new HashMap<>();
+        List<byte[]> wanted = new ArrayList<>();
+        for (String name : names) {
+            wanted.add(name.getBytes(StandardCharsets.US_ASCII));
+        }
         try (FileChannel channel = FileChannel.open(elf)) {
             ByteBuffer header = map(channel, 0, 64);
             if (header.getInt(0) != 0x464c457f || header.get(4) != 2 || header.get(5) != 1) {
@@ -49,7 +83,7 @@ final class ElfSymbols {
             int entrySize = Short.toUnsignedInt(header.getShort(0x3a));
             int count = Short.toUnsignedInt(header.getShort(0x3c));
             ByteBuffer sections = map(channel, sectionsAt, (long) entrySize * count);
-            for (int i = 0; i < count; i++) {
+            for (int i = 0; i < count && found.size() < wanted.size(); i++) {
                 int at = i * entrySize;
                 if (sections.getInt(at + 4) != SHT_SYMTAB) {
                     continue;
@@ -62,14 +96,19 @@ final class ElfSymbols {
                 ByteBuffer strings = map(channel, sections.getLong(stringsHeader + 0x18),
                         sections.getLong(stringsHeader + 0x20));
                 ByteBuffer symbols = map(channel, symbolsAt, symbolsSize);
-                for (long s = 0; s + symbolSize <= symbolsSize; s += symbolSize) {
+                for (long s = 0; s + symbolSize <= symbolsSize && found.size() < wanted.size(); s += symbolSize) {
                     int entry = (int) s;
-                    if (nameIs(strings, Integer.toUnsignedLong(symbols.getInt(entry)), wanted)) {
-                        return Optional.of(new Symbol(symbols.getLong(entry + 8), symbols.getLong(entry + 16)));
+                    long nameAt = Integer.toUnsignedLong(symbols.getInt(entry));
+                    for (byte[] name : wanted) {
+                        String key = new String(name, StandardCharsets.US_ASCII);
+                        if (!found.containsKey(key) && nameIs(strings, nameAt, name)) {
+                            found.put(key, new Symbol(symbols.getLong(entry + 8), symbols.getLong(entry + 16),
+                                    symbols.get(entry + 4) & 0xf));
+                        }
                     }
                 }
             }
-            return Optional.empty();
+            return found;
         }
     }
 

@@ -5,6 +5,8 @@ import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -63,6 +65,9 @@ final class OneDnnCacheInfo {
 
     /** An exported symbol of {@code libtorch_cpu.so}, whose runtime address gives the load address. */
     static final String ANCHOR = "_ZN2at13globalContextEv";
+
+    /** A second exported symbol, which must give the same load address. */
+    static final String SECOND_ANCHOR = "_ZN2at7Context20setUserEnabledMkldnnEb";
 
     private static final Logger LOGGER = LoggerFactory.getLogger(OneDnnCacheInfo.class);
 
@@ -184,17 +189,24 @@ final class OneDnnCacheInfo {
         try {
             NativeLibrary torch = ConvolutionKernelCheck.loaded("libtorch_cpu.so");
             Path file = torch.getFile().toPath();
-            Optional<ElfSymbols.Symbol> anchor = ElfSymbols.find(file, ANCHOR);
-            Optional<ElfSymbols.Symbol> function = ElfSymbols.find(file, FUNCTION);
-            Optional<ElfSymbols.Symbol> object = ElfSymbols.find(file, OBJECT);
-            if (anchor.isEmpty() || function.isEmpty() || object.isEmpty()
-                    || object.get().size() != OBJECT_BYTES || function.get().value() == 0) {
+            Map<String, ElfSymbols.Symbol> symbols =
+                    ElfSymbols.find(file, List.of(ANCHOR, SECOND_ANCHOR, FUNCTION, OBJECT));
+            ElfSymbols.Symbol anchor = symbols.get(ANCHOR);
+            ElfSymbols.Symbol check = symbols.get(SECOND_ANCHOR);
+            ElfSymbols.Symbol function = symbols.get(FUNCTION);
+            ElfSymbols.Symbol object = symbols.get(OBJECT);
+            if (symbols.size() != 4 || function.type() != ElfSymbols.FUNCTION || function.value() == 0
+                    || object.type() != ElfSymbols.OBJECT || object.size() != OBJECT_BYTES) {
                 return Optional.empty();
             }
-            long base = Pointer.nativeValue(torch.getFunction(ANCHOR)) - anchor.get().value();
-            Pointer built = Function.getFunction(new Pointer(base + function.get().value()))
+            long base = Pointer.nativeValue(torch.getFunction(ANCHOR)) - anchor.value();
+            // the symbol table read must be the one of the loaded image before anything is called
+            if (Pointer.nativeValue(torch.getFunction(SECOND_ANCHOR)) - check.value() != base) {
+                return Optional.empty();
+            }
+            Pointer built = Function.getFunction(new Pointer(base + function.value()))
                     .invokePointer(new Object[0]);
-            if (Pointer.nativeValue(built) != base + object.get().value()) {
+            if (Pointer.nativeValue(built) != base + object.value()) {
                 return Optional.empty();
             }
             return Optional.of(built);

@@ -12,13 +12,15 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ElfSymbolsTest {
 
-    private static final String SET_MKLDNN = "_ZN2at7Context20setUserEnabledMkldnnEb";
+    private static final String SET_MKLDNN = OneDnnCacheInfo.SECOND_ANCHOR;
 
     private static NativeLibrary torch() throws IOException {
         return ConvolutionKernelCheck.loaded("libtorch_cpu.so");
@@ -40,6 +42,7 @@ class ElfSymbolsTest {
                 - Pointer.nativeValue(torch.getFunction(SET_MKLDNN));
         assertEquals(runtime, context.get().value() - mkldnn.get().value());
         assertTrue(context.get().size() > 0, "a function's size is its code's length");
+        assertEquals(ElfSymbols.FUNCTION, context.get().type());
     }
 
     @Test
@@ -48,7 +51,21 @@ class ElfSymbolsTest {
         Optional<ElfSymbols.Symbol> object = ElfSymbols.find(file, OneDnnCacheInfo.OBJECT);
         assumeTrue(object.isPresent(), "this libtorch_cpu.so has no .symtab or another oneDNN");
         assertEquals(OneDnnCacheInfo.OBJECT_BYTES, object.get().size());
+        assertEquals(ElfSymbols.OBJECT, object.get().type());
+        assertEquals(ElfSymbols.FUNCTION, ElfSymbols.find(file, OneDnnCacheInfo.FUNCTION).orElseThrow().type());
         assertThrows(UnsatisfiedLinkError.class, () -> torch().getFunction(OneDnnCacheInfo.FUNCTION));
+    }
+
+    @Test
+    void onePassFindsWhatSingleLookupsFind() throws IOException {
+        Path file = torch().getFile().toPath();
+        List<String> names = List.of(OneDnnCacheInfo.ANCHOR, SET_MKLDNN, "no_such_symbol_in_libtorch");
+        Map<String, ElfSymbols.Symbol> found = ElfSymbols.find(file, names);
+        assumeTrue(found.containsKey(OneDnnCacheInfo.ANCHOR), "this libtorch_cpu.so has no .symtab");
+        assertEquals(2, found.size(), found.toString());
+        for (String name : names) {
+            assertEquals(Optional.ofNullable(found.get(name)), ElfSymbols.find(file, name), name);
+        }
     }
 
     @Test
