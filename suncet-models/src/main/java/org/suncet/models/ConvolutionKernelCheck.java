@@ -37,10 +37,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>What it does, in order.</b> (1) Where oneDNN's CPU object shows that empty cache
  * description, it sets the number of cache levels to 0, so that oneDNN sizes its blocks with its own
  * defaults, as on a CPU that reports no caches ({@link Outcome#CACHE_INFO_REPAIRED}); oneDNN's
- * AVX-512 kernels are then right and keep their speed. (2) Where oneDNN's object cannot be read and
- * checked (a libtorch without its symbol table, another layout) on an AMD CPU whose kernel lists no caches
- * either (no {@code /sys/devices/system/cpu/cpu0/cache}, the same empty leaf), it caps oneDNN to its
- * AVX kernels ({@code ONEDNN_MAX_CPU_ISA=AVX}, set in the process environment before oneDNN's first
+ * AVX-512 kernels are then right and keep their speed. (2) Where oneDNN's object cannot be read
+ * and checked (a libtorch without its symbol table, another layout) on an AMD CPU whose kernel
+ * lists no caches either (no {@code /sys/devices/system/cpu/cpu0/cache}, the same empty leaf), it
+ * caps oneDNN to its AVX kernels ({@code ONEDNN_MAX_CPU_ISA=AVX}, set in the process environment before oneDNN's first
  * primitive), which do not depend on the cache sizes there ({@link Outcome#ISA_CAPPED}). (3) It
  * compares three tiny convolutions (forward, input and weight gradient) in float32 and float64: a
  * 3×3 one with 4 output channels in NCHW and channels-last (the layout {@link ResNet} runs on the CPU
@@ -54,10 +54,12 @@ import org.slf4j.LoggerFactory;
  * images of 28 px, 1 thread, on that VM: 210 ms with the 1-byte caches (wrong gradients), 407 ms
  * capped to AVX (right), 645 ms with oneDNN off (right; large inference batches much slower still,
  * im2col buffers); with the repaired cache description the AVX-512 kernels are right at their full
- * speed. The repair and the cap work only before oneDNN's first convolution primitive: the bundled
- * programs and benchmarks call {@link #ensureChecked()} first thing, and {@link ResNet} builds call
- * it, which is before the first convolution in most programs; if a convolution ran earlier, the
- * probe says so and oneDNN is switched off instead. Where the check passes on its own, nothing
+ * speed (measured again on such a VM the same day: 138-181 ms repaired, 315-341 ms capped to AVX;
+ * the repair and the check take about 0.3 s once per process). The repair and the cap work only
+ * before oneDNN's first convolution primitive: the bundled programs and benchmarks call {@link
+ * #ensureChecked()} first thing, and {@link ResNet} builds call it, which is before the first
+ * convolution in most programs; if a convolution ran earlier, the probe says so and oneDNN is
+ * switched off instead. Where the check passes on its own, nothing
  * changes. When it switches oneDNN off it also raises libtorch's C++ log level to ERROR, because
  * libtorch then logs one "Could not initialize NNPACK!" warning per convolution on a CPU that NNPACK
  * does not support.
