@@ -45,6 +45,8 @@ final class ElfSymbols {
     static final int FUNCTION = 2;
 
     private static final int SHT_SYMTAB = 2;
+    private static final int SECTION_HEADER_BYTES = 64;
+    private static final int SYMBOL_BYTES = 24;
 
     private ElfSymbols() {}
 
@@ -54,7 +56,7 @@ final class ElfSymbols {
      * @param elf the ELF file
      * @param name the symbol's (mangled) name
      * @return the symbol, or empty if the file has no {@code .symtab} or no such symbol
-     * @throws IOException if the file cannot be read
+     * @throws IOException if the file cannot be read or its tables are malformed
      * @throws IllegalArgumentException if the file is not a 64-bit little-endian ELF file, naming it
      */
     static Optional<Symbol> find(Path elf, String name) throws IOException {
@@ -67,7 +69,7 @@ final class ElfSymbols {
      * @param elf the ELF file
      * @param names the symbols' (mangled) names
      * @return the symbols found, by name (names not found are absent)
-     * @throws IOException if the file cannot be read
+     * @throws IOException if the file cannot be read or its tables are malformed
      * @throws IllegalArgumentException if the file is not a 64-bit little-endian ELF file, naming it
      */
     static Map<String, Symbol> find(Path elf, Collection<String> names) throws IOException {
@@ -85,6 +87,10 @@ final class ElfSymbols {
             long sectionsAt = header.getLong(0x28);
             int entrySize = Short.toUnsignedInt(header.getShort(0x3a));
             int count = Short.toUnsignedInt(header.getShort(0x3c));
+            if (count > 0 && entrySize < SECTION_HEADER_BYTES) {
+                throw new IOException("elf " + elf + ": section headers of " + entrySize + " bytes, expected "
+                        + SECTION_HEADER_BYTES);
+            }
             ByteBuffer sections = map(channel, sectionsAt, (long) entrySize * count);
             for (int i = 0; i < count && found.size() < wanted.length; i++) {
                 int at = i * entrySize;
@@ -95,6 +101,12 @@ final class ElfSymbols {
                 long symbolsSize = sections.getLong(at + 0x20);
                 int link = sections.getInt(at + 0x28);
                 long symbolSize = sections.getLong(at + 0x38);
+                if (symbolSize < SYMBOL_BYTES || link < 0 || link >= count) {
+                    // a zero entry size would never advance through the table
+                    throw new IOException("elf " + elf + ": symbol table with " + symbolSize
+                            + "-byte entries (expected at least " + SYMBOL_BYTES + ") or string table section "
+                            + link + " of " + count);
+                }
                 int stringsHeader = link * entrySize;
                 ByteBuffer strings = map(channel, sections.getLong(stringsHeader + 0x18),
                         sections.getLong(stringsHeader + 0x20));

@@ -83,6 +83,26 @@ class ElfSymbolsTest {
         assertTrue(e.getMessage().contains("notes.txt") && e.getMessage().contains("64-bit"), e.getMessage());
     }
 
+    /**
+     * A symbol table whose entry size is 0 would never advance: it is rejected, not looped over.
+     */
+    @Test
+    void aSymbolTableWithZeroSizedEntriesIsAnIoError(@TempDir Path dir) throws IOException {
+        ByteBuffer file = ByteBuffer.allocate(128).order(ByteOrder.LITTLE_ENDIAN);
+        file.put(new byte[] {0x7f, 'E', 'L', 'F', 2, 1});
+        file.putLong(0x28, 64); // one section header, right after the file header
+        file.putShort(0x3a, (short) 64);
+        file.putShort(0x3c, (short) 1);
+        file.putInt(64 + 4, 2); // SHT_SYMTAB
+        file.putLong(64 + 0x18, 0); // its symbols: the file's first 24 bytes
+        file.putLong(64 + 0x20, 24);
+        file.putInt(64 + 0x28, 0); // its strings: section 0, itself
+        file.putLong(64 + 0x38, 0); // entry size 0
+        Path elf = Files.write(dir.resolve("zero.so"), file.array());
+        IOException e = assertThrows(IOException.class, () -> ElfSymbols.find(elf, "main"));
+        assertTrue(e.getMessage().contains("0-byte entries") && e.getMessage().contains("zero.so"), e.getMessage());
+    }
+
     @Test
     void sectionHeadersOutsideTheFileAreAnIoError(@TempDir Path dir) throws IOException {
         ByteBuffer header = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
