@@ -91,6 +91,7 @@ public final class ContrastiveAccuracy extends AbstractAccuracy {
         NDArray embeddings =
                 InputChecks.embeddings(InputChecks.pick(predictions, predictionIndex, "predictions"));
         long rows = embeddings.getShape().get(0);
+        NDArray result;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray z = ContrastiveCore.computeType(embeddings.stopGradient());
@@ -106,9 +107,11 @@ public final class ContrastiveAccuracy extends AbstractAccuracy {
             NDArray s = Similarity.COSINE.matrix(z, 1f);
             NDArray self = z.getManager().eye(Math.toIntExact(rows)).toType(s.getDataType(), false);
             NDArray nearest = s.add(self.toDevice(s.getDevice(), false).mul(ContrastiveCore.EXCLUDED)).argMax(1);
-            NDArray correct = ids.get(nearest).eq(ids).toType(DataType.INT64, false);
-            NDScope.unregister(correct);
-            return new Pair<>(rows, correct);
+            result = ids.get(nearest).eq(ids).toType(DataType.INT64, false);
+            NDScope.unregister(result);
         }
+        // the caller's NDScope, if any, owns the result, as it owns every operation's result
+        NDScope.register(result);
+        return new Pair<>(rows, result);
     }
 }

@@ -62,6 +62,7 @@ public final class ContrastiveCore {
             float temperature,
             boolean checkValues) {
         DataType outputType = embeddings.getDataType();
+        NDArray result;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray z = computeType(embeddings);
@@ -92,10 +93,14 @@ public final class ContrastiveCore {
             if (checkValues) {
                 checkValues(embeddings, ids, validRows);
             }
-            NDArray result = loss.toType(outputType, false);
+            result = loss.toType(outputType, false);
             NDScope.unregister(result);
-            return result;
         }
+        // the caller's NDScope, if any, owns the result, as it owns every operation's result
+        // (NDScope.register puts an array into the innermost scope only, so one unregistered in
+        // this method's scope belongs to no scope)
+        NDScope.register(result);
+        return result;
     }
 
     /**

@@ -94,6 +94,7 @@ public final class DistillationLoss extends AccumulatingLoss {
                             + teacher.getShape());
         }
         DataType outputType = student.getDataType();
+        NDArray result;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray u = ContrastiveCore.computeType(student);
@@ -110,10 +111,14 @@ public final class DistillationLoss extends AccumulatingLoss {
             if (scaleByTemperatureSquared) {
                 loss = Scalars.mul(loss, (double) temperature * temperature);
             }
-            NDArray result = loss.toType(outputType, false);
+            result = loss.toType(outputType, false);
             NDScope.unregister(result);
-            return result;
         }
+        // the caller's NDScope, if any, owns the result, as it owns every operation's result
+        // (NDScope.register puts an array into the innermost scope only, so one unregistered in
+        // this method's scope belongs to no scope)
+        NDScope.register(result);
+        return result;
     }
 
     private static void checkFinite(NDArray teacher, NDArray student) {

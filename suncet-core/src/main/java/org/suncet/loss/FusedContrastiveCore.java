@@ -479,6 +479,7 @@ final class FusedContrastiveCore {
             boolean allowBounded,
             PositiveLayout layout) {
         DataType outputType = embeddings.getDataType();
+        NDArray result;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray z = ContrastiveCore.computeType(embeddings);
@@ -514,10 +515,14 @@ final class FusedContrastiveCore {
                 NDArray dot = z.mul(gradient).sum();
                 loss = dot.sub(dot.stopGradient()).add(loss);
             }
-            NDArray result = loss.toType(outputType, false);
+            result = loss.toType(outputType, false);
             NDScope.unregister(result);
-            return result;
         }
+        // the caller's NDScope, if any, owns the result, as it owns every operation's result
+        // (NDScope.register puts an array into the innermost scope only, so one unregistered in
+        // this method's scope belongs to no scope)
+        NDScope.register(result);
+        return result;
     }
 
     /**

@@ -79,6 +79,7 @@ public final class SoftNearestNeighbour {
         checkFeatures(queries, trainFeatures);
         checkLabels(trainLabels, trainFeatures, "trainLabels");
         long rows = queries.getShape().get(0);
+        NDArray result;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray train = normalise(trainFeatures).transpose(); // [N, D] -> [D, N]
@@ -99,14 +100,15 @@ public final class SoftNearestNeighbour {
                         chunks.add(probabilities); // [q, classes]
                     }
                 }
-                NDArray result =
-                        chunks.size() == 1 ? chunks.get(0).duplicate() : NDArrays.concat(chunks, 0);
+                result = chunks.size() == 1 ? chunks.get(0).duplicate() : NDArrays.concat(chunks, 0);
                 NDScope.unregister(result);
-                return result;
             } finally {
                 chunks.close();
             }
         }
+        // the caller's NDScope, if any, owns the result, as it owns every operation's result
+        NDScope.register(result);
+        return result;
     }
 
     /**

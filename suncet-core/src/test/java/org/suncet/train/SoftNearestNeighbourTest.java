@@ -7,6 +7,7 @@ import static org.suncet.train.LarsTest.assertMessage;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -151,6 +152,26 @@ class SoftNearestNeighbourTest {
             NDArray y = manager.create(trainLabels);
             assertArrayEquals(new long[] {0, 1, 0, 1}, snn.predict(q, t, y).toLongArray());
             assertEquals(0.75, snn.accuracy(q, manager.create(queryLabels), t, y), 0);
+        }
+    }
+
+    /** The probabilities belong to the caller's NDScope, as every operation's result does. */
+    @Test
+    void aCallersScopeClosesTheProbabilities() {
+        SoftNearestNeighbour snn = SoftNearestNeighbour.builder().setNumClasses(2).optChunkSize(2).build();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray queries = manager.randomNormal(new Shape(5, 3));
+            NDArray train = manager.randomNormal(new Shape(4, 3));
+            NDArray labels = manager.create(new long[] {0, 1, 0, 1});
+            int before = manager.getManagedArrays().size();
+            NDArray probabilities;
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                probabilities = snn.classProbabilities(queries, train, labels);
+                assertEquals(5, probabilities.getShape().get(0));
+            }
+            assertTrue(probabilities.isReleased());
+            assertEquals(before, manager.getManagedArrays().size());
         }
     }
 
