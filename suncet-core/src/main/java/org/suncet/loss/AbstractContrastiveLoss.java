@@ -35,6 +35,9 @@ import org.suncet.ndarray.MallocTuning;
  * index outside the list throws {@link IllegalArgumentException} naming the index, the list's size
  * and its shapes. (DJL's {@code IndexLoss} wraps a loss to the same end, but its accumulators read
  * float32 only.)
+ *
+ * <p><b>Who owns the result.</b> As for any DJL operation: the input's manager, and the caller's
+ * {@code NDScope} if one is open, so a scope around each call closes every array the call made.
  */
 public abstract class AbstractContrastiveLoss extends AccumulatingLoss {
 

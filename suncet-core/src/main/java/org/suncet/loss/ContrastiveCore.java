@@ -51,7 +51,8 @@ public final class ContrastiveCore {
      * @param temperature τ &gt; 0
      * @param checkValues whether to check, in one host read, that {@code z} is finite, {@code y}
      *     holds non-negative integers, and some row has a positive
-     * @return the scalar loss, in {@code z}'s dtype, on {@code z}'s device and manager
+     * @return the scalar loss, in {@code z}'s dtype, on {@code z}'s device and manager, registered in the
+     *     caller's {@link NDScope} if one is open (as every operation's result is)
      * @throws IllegalArgumentException when {@code checkValues} is set and a check fails
      */
     public static NDArray meanLoss(

@@ -72,7 +72,8 @@ public final class SoftNearestNeighbour {
      * @param queries {@code [Q, D]} query features
      * @param trainFeatures {@code [N, D]} labeled training features
      * @param trainLabels {@code [N]} their class ids
-     * @return {@code [Q, classes]} probabilities, rows summing to 1
+     * @return {@code [Q, classes]} probabilities, rows summing to 1, on the queries' manager and in the
+     *     caller's {@link NDScope} if one is open
      * @throws IllegalArgumentException for bad input (see {@link SoftNearestNeighbour})
      */
     public NDArray classProbabilities(NDArray queries, NDArray trainFeatures, NDArray trainLabels) {
