@@ -226,11 +226,12 @@ final class FusedContrastiveCore {
     }
 
     /**
-     * The fewest rows of a single block's {@code G} from which {@link #symmetrizedProduct} works in
-     * bands: below, a row of {@code G} is under a page, and at M = 512 (D = 128, 1 thread) the
-     * bands gained nothing (1.00–1.23 against 1.22 ms for the plain sum's product).
+     * The fewest rows of a single block's {@code G} from which {@link #symmetrizedProduct} adds a
+     * contiguous transposed copy instead of the strided transpose: below, a row of {@code G} is
+     * under a page, and at M = 512 and 768 (D = 128, AMD EPYC family 26) the two took the same
+     * time (1.38 against 1.39 ms, 2.91 against 3.02 with 1 thread).
      */
-    static final int SYMMETRIZE_BAND_MIN_ROWS = 1024;
+    static final int SYMMETRIZE_COPY_MIN_ROWS = 1024;
 
     /**
      * Returns {@code (g + gᵀ) · right} for a square {@code g} ({@code [M, M]}), the gradient
@@ -238,62 +239,34 @@ final class FusedContrastiveCore {
      * every element a new cache line and, from M = 1024 on, a new page, so on the CPU that one
      * sum cost more than the product at D = 128 (measured, AMD EPYC, 1 thread: M = 1024 3.8 ms,
      * M = 4096 141 ms, 3.4–8.4 ns an element). So on the CPU, from {@value
-     * #SYMMETRIZE_BAND_MIN_ROWS} rows on and below D' = {@value #SINGLE_BLOCK_MIN_DIM}, it works in
-     * bands of t rows (t = 2¹⁸ / M within [64, 256], so that the copy below is about 1 MiB): the
-     * band's columns {@code g[:, band]} copied (rows of t contiguous floats), {@code g[band, :]}
-     * plus that copy transposed (t·M floats that stay in cache), times {@code right}; the bands'
-     * products concatenated. Every element of {@code g + gᵀ} is the same float sum either way and
-     * each row of the product has the same operands, so the two agree to the GEMM's rounding
-     * (bit for bit in every case measured on an AMD EPYC; another BLAS may order a row's products
-     * differently for a {@code [t, M]} than for an {@code [M, M]} left operand). Measured (AMD EPYC, D = 128, ms, 1 / 2 threads):
-     * M = 1024 6.4 / 3.1 → 4.5 / 2.4; M = 2048 34.8 / 19.7 → 19.1 / 12.0; M = 4096 192 / 100 → 76 /
-     * 46. At D = 2048 the banded products ran slower than one product (up to 17 % at M = 2048 with
-     * 2 threads), hence the bound on D'. From D' = {@value #SINGLE_BLOCK_MIN_DIM} on the CPU takes
-     * {@code gᵀ} as a contiguous copy instead (libtorch's blocked transpose, reached through a
-     * reshape) and adds it to {@code g} in place: the same float sums, bit for bit; the sum alone
-     * measured (AMD EPYC Zen 3, ms, 1 / 2 threads) M = 1024 5.2 / 2.7 → 2.4 / 2.0, M = 4096 117 / 61
-     * → 37 / 34, M = 8192 597 / 316 → 168 / 164 (below M = 512 the strided sum is as fast or
-     * faster). On a GPU the plain sum.
+     * #SYMMETRIZE_COPY_MIN_ROWS} rows on, it takes {@code gᵀ} as a contiguous copy (libtorch's
+     * blocked transpose, reached through a reshape of the transposed view), adds it to {@code g}
+     * in place and multiplies once: every element of {@code g + gᵀ} is the same IEEE sum {@code
+     * g_ij + g_ji} (addition commutes exactly), so the result is the plain sum's product bit for
+     * bit. Measured (ms, 1 / 2 threads): the sum alone, AMD EPYC Zen 3, M = 1024 5.2 / 2.7 → 2.4 /
+     * 2.0, M = 4096 117 / 61 → 37 / 34, M = 8192 597 / 316 → 168 / 164; the whole product at D =
+     * 128, AMD EPYC family 26, against bands of rows (session 12's method, which copied {@code
+     * g[:, band]} and multiplied band by band; two alternating runs): M = 1024 5.44, 6.01 → 4.27,
+     * 4.97 / 4.31, 4.81 → 3.40, 4.16; M = 2048 19.9, 23.8 → 18.6, 21.7 / 13.5, 14.1 → 13.9, 14.4;
+     * against the strided sum's product 7.96 / 4.19 at M = 1024 and 40.9 / 22.5 at 2048. On a GPU
+     * the plain sum.
      *
-     * @param g {@code [M, M]}, the caller's scratch: from D' = {@value #SINGLE_BLOCK_MIN_DIM} on the CPU
-     *     it is overwritten with {@code g + gᵀ}
+     * @param g {@code [M, M]}, the caller's scratch: from {@value #SYMMETRIZE_COPY_MIN_ROWS} rows
+     *     on the CPU it is overwritten with {@code g + gᵀ}
      * @param right {@code [M, D']}
      * @return {@code [M, D']}, a new array on g's device and manager
      */
     static NDArray symmetrizedProduct(NDArray g, NDArray right) {
         long rows = g.getShape().get(0);
         boolean cpu = g.getDevice().getDeviceType().equals(Device.Type.CPU);
-        if (rows < SYMMETRIZE_BAND_MIN_ROWS || !cpu) {
+        if (rows < SYMMETRIZE_COPY_MIN_ROWS || !cpu) {
             return g.add(g.transpose()).matMul(right);
         }
-        if (right.getShape().get(1) >= SINGLE_BLOCK_MIN_DIM) {
-            // gᵀ as a contiguous copy (a reshape of the transposed view copies it with libtorch's
-            // blocked transpose), then added in place: g is the caller's scratch
-            NDArray transposed =
-                    g.transpose().reshape(new Shape(rows * rows)).reshape(new Shape(rows, rows));
-            return g.addi(transposed).matMul(right);
-        }
-        long band = Math.max(64, Math.min(256, (1L << 18) / rows));
-        NDList products = new NDList();
-        try {
-            for (long start = 0; start < rows; start += band) {
-                long end = Math.min(start + band, rows);
-                try (NDScope bandScope = new NDScope()) {
-                    bandScope.suppressNotUsedWarning();
-                    NDArray columns = // g[:, band] as a contiguous [M, t] copy
-                            g.get(new NDIndex().addAllDim().addSliceDim(start, end)).duplicate();
-                    NDArray product =
-                            g.get(new NDIndex().addSliceDim(start, end))
-                                    .add(columns.transpose())
-                                    .matMul(right);
-                    NDScope.unregister(product);
-                    products.add(product);
-                }
-            }
-            return NDArrays.concat(products);
-        } finally {
-            products.close();
-        }
+        // gᵀ as a contiguous copy (a reshape of the transposed view copies it with libtorch's
+        // blocked transpose), then added in place: g is the caller's scratch
+        NDArray transposed =
+                g.transpose().reshape(new Shape(rows * rows)).reshape(new Shape(rows, rows));
+        return g.addi(transposed).matMul(right);
     }
 
     private static NDIndex tileIndex(int rowStart, int rowEnd, int columnStart, int columnEnd) {

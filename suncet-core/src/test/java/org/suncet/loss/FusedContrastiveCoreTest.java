@@ -503,62 +503,41 @@ class FusedContrastiveCoreTest {
     }
 
     /**
-     * The banded {@code (G + Gᵀ)·right} of a single block equals the plain sum's product: from
-     * 1024 rows (the bands' rule: 256 rows at M = 1024, 238 at M = 1100 with a ragged last band, 128
-     * at M = 2048) and below 1023 (one plain product), in float64 to 1e-13 and in float32 to 1e-5.
-     * The sums {@code g + gᵀ} are the same floats either way; only the BLAS may order a row's
-     * products differently for a {@code [t, M]} and an {@code [M, M]} left operand. A dot product
-     * of K ≤ 2048 random-signed Gaussian terms has a relative rounding error of about {@code u·√K}
-     * for any summation order (the partial sums grow like {@code √k}), so two orders differ by
-     * about {@code √2·u·√K} in the Frobenius norm used here: 2.7e-6 in float32 (u = 6e-8) and 5e-15
-     * in float64 (u = 1.1e-16), a margin of 4× and 20× on any CPU; on the AMD EPYC measured the
-     * two agree bit for bit.
+     * From {@value FusedContrastiveCore#SYMMETRIZE_COPY_MIN_ROWS} rows on, the CPU adds a
+     * contiguous transposed copy of {@code g} to {@code g} in place instead of the strided {@code
+     * g + gᵀ}. Every element is the same IEEE sum {@code g_ij + g_ji} (addition commutes exactly),
+     * so {@code g} then holds the strided sum bit for bit on any CPU, at every D' and for ragged
+     * sizes; the result is the product of that very array with {@code right} (compared with a
+     * second product of the same buffers, which a BLAS computes identically at equal alignment and
+     * thread count). Below, one plain product of the strided sum: equal to a product of another
+     * buffer holding it to rounding (1e-13 in float64, 1e-5 in float32).
      */
     @Example
-    void symmetrizedProductEqualsThePlainSumsProduct() {
-        Random random = new Random(31);
-        for (int rows : new int[] {1023, 1024, 1100, 2048}) {
-            for (int dim : new int[] {3, 130}) {
-                double[][] g = LossTesting.gaussian(random, rows, rows, 1);
+    void symmetrizedProductIsThePlainSumsProduct() {
+        Random random = new Random(37);
+        for (int rows : new int[] {1023, 1024, 1031, 2048}) {
+            double[][] g = LossTesting.gaussian(random, rows, rows, 1);
+            for (int dim : new int[] {3, 130, (int) FusedContrastiveCore.SINGLE_BLOCK_MIN_DIM}) {
                 double[][] r = LossTesting.gaussian(random, rows, dim, 1);
                 for (DataType type : new DataType[] {DataType.FLOAT64, DataType.FLOAT32}) {
                     try (NDManager manager = NDManager.newBaseManager()) {
                         NDArray weights = LossTesting.matrix(manager, g, type);
                         NDArray right = LossTesting.matrix(manager, r, type);
-                        double[][] expected =
-                                LossTesting.toMatrix(weights.add(weights.transpose()).matMul(right));
-                        double[][] banded =
-                                LossTesting.toMatrix(FusedContrastiveCore.symmetrizedProduct(weights, right));
-                        assertEquals(rows, banded.length);
-                        assertRelative(expected, banded, type == DataType.FLOAT64 ? 1e-13 : 1e-5,
-                                "M = " + rows + ", D = " + dim + ", " + type);
+                        NDArray sum = weights.add(weights.transpose());
+                        NDArray actual = FusedContrastiveCore.symmetrizedProduct(weights, right);
+                        String what = "M = " + rows + ", D' = " + dim + ", " + type;
+                        assertEquals(new Shape(rows, dim), actual.getShape(), what);
+                        if (rows >= FusedContrastiveCore.SYMMETRIZE_COPY_MIN_ROWS) {
+                            assertTrue(sum.contentEquals(weights), "g + gᵀ in place, " + what);
+                            assertTrue(weights.matMul(right).contentEquals(actual), what);
+                        } else {
+                            assertRelative(
+                                    LossTesting.toMatrix(sum.matMul(right)),
+                                    LossTesting.toMatrix(actual),
+                                    type == DataType.FLOAT64 ? 1e-13 : 1e-5,
+                                    what);
+                        }
                     }
-                }
-            }
-        }
-    }
-
-    /**
-     * From D' = 512 on, the CPU adds a contiguous transposed copy of {@code g} to {@code g} in place
-     * instead of the strided {@code g + gᵀ}. Every element is the same IEEE sum {@code g_ij + g_ji}
-     * (addition commutes exactly), so {@code g} then holds the strided sum bit for bit on any CPU; the
-     * result is the product of that very array with {@code right} (compared with a second product of
-     * the same buffers, which a BLAS computes identically at equal alignment and thread count).
-     */
-    @Example
-    void symmetrizedProductAtLargeDimIsThePlainProductBitForBit() {
-        Random random = new Random(37);
-        for (int rows : new int[] {1024, 1031}) {
-            double[][] g = LossTesting.gaussian(random, rows, rows, 1);
-            double[][] r = LossTesting.gaussian(random, rows, (int) FusedContrastiveCore.SINGLE_BLOCK_MIN_DIM, 1);
-            for (DataType type : new DataType[] {DataType.FLOAT64, DataType.FLOAT32}) {
-                try (NDManager manager = NDManager.newBaseManager()) {
-                    NDArray weights = LossTesting.matrix(manager, g, type);
-                    NDArray right = LossTesting.matrix(manager, r, type);
-                    NDArray sum = weights.add(weights.transpose());
-                    NDArray actual = FusedContrastiveCore.symmetrizedProduct(weights, right);
-                    assertTrue(sum.contentEquals(weights), "g + gᵀ in place, M = " + rows + ", " + type);
-                    assertTrue(weights.matMul(right).contentEquals(actual), "M = " + rows + ", " + type);
                 }
             }
         }
