@@ -242,8 +242,8 @@ final class FusedContrastiveCore {
      * #SYMMETRIZE_COPY_MIN_ROWS} rows on, it takes {@code gᵀ} as a contiguous copy (libtorch's
      * blocked transpose, reached through a reshape of the transposed view), adds it to {@code g}
      * in place and multiplies once: every element of {@code g + gᵀ} is the same IEEE sum {@code
-     * g_ij + g_ji} (addition commutes exactly), so the result is the plain sum's product bit for
-     * bit. Measured (ms, 1 / 2 threads): the sum alone, AMD EPYC Zen 3, M = 1024 5.2 / 2.7 → 2.4 /
+     * g_ij + g_ji} (addition commutes exactly), so the matrix multiplied is the plain sum bit for
+     * bit, and only the BLAS's own rounding of one product separates the two results. Measured (ms, 1 / 2 threads): the sum alone, AMD EPYC Zen 3, M = 1024 5.2 / 2.7 → 2.4 /
      * 2.0, M = 4096 117 / 61 → 37 / 34, M = 8192 597 / 316 → 168 / 164; the whole product at D =
      * 128, AMD EPYC family 26, against bands of rows (session 12's method, which copied {@code
      * g[:, band]} and multiplied band by band; two alternating runs): M = 1024 5.44, 6.01 → 4.27,

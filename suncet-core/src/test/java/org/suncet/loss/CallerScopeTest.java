@@ -80,7 +80,6 @@ class CallerScopeTest {
                         assertTrue(value.isReleased(), loss.getName() + ": the scope closed the result");
                         first = first == null ? value : first;
                     }
-                    // z's gradient is made once by the first backward, and stays
                     int after = manager.getManagedArrays().size();
                     assertEquals(
                             before,
