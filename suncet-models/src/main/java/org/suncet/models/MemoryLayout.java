@@ -20,11 +20,15 @@ import ai.djl.ndarray.types.Shape;
  * against 268–276. oneDNN's own time a step fell from 267 to 178 ms: faster {@code nhwc} kernels
  * (convolutions 251 → 177 ms) and no reorders (16.5 → 0.8 ms; {@code ONEDNN_VERBOSE=1}).
  *
- * <p><b>Narrow stages with several threads.</b> {@link #AUTO} keeps a network's leading stages with
- * fewer than 16 channels (width-1/8 ResNets: stem and first stage) in the input's layout when
- * libtorch runs more than one intra-op thread, and makes the rest channels-last: libtorch's
- * channels-last batch-norm backward shares cache lines between threads when a row of channels is
- * shorter than one ({@link #NARROW_BYTES}).
+ * <p><b>Narrow stages with several threads.</b> On a CPU where oneDNN's convolutions run below
+ * AVX-512, {@link #AUTO} keeps a network's leading stages with fewer than 16 channels (width-1/8
+ * ResNets: stem and first stage) in the input's layout when libtorch runs more than one intra-op
+ * thread, and makes the rest channels-last: libtorch's channels-last batch-norm backward shares
+ * cache lines between threads when a row of channels is shorter than one ({@link #NARROW_BYTES}).
+ * Where oneDNN runs its AVX-512 kernels it makes every stage channels-last: there oneDNN blocks
+ * plain maps by 16 channels, so an 8-channel NCHW map is reordered into twice its bytes at every
+ * convolution ({@link OneDnnChannelBlock}), which cost more than the shared cache lines (measured,
+ * see {@link #NARROW_BYTES}).
  *
  * <p>For your own networks: keep every array of a forward and its gradients in one layout. An op
  * whose backward writes into a fresh plain array (a strided slice such as {@code x[:, :, ::2,
@@ -42,9 +46,9 @@ public enum MemoryLayout {
 
     /**
      * Channels-last on the CPU, the input's own layout elsewhere: the default. With more than one
-     * intra-op thread, a network's leading stages narrower than {@link #NARROW_BYTES} bytes of
-     * channels (fewer than 16 float32 channels) stay in the input's layout and the rest is
-     * channels-last (see the class).
+     * intra-op thread on a CPU where oneDNN runs below AVX-512, a network's leading stages narrower
+     * than {@link #NARROW_BYTES} bytes of channels (fewer than 16 float32 channels) stay in the
+     * input's layout and the rest is channels-last (see the class).
      */
     AUTO,
     /** Channels-last on every device. */
@@ -72,16 +76,22 @@ public enum MemoryLayout {
      * @param threads libtorch's intra-op threads
      * @param channels the stage's narrowest channel count
      * @param elementBytes bytes per element (4 for float32)
+     * @param oneDnnChannelBlock the float32 channels oneDNN blocks plain maps by on this CPU
+     *     ({@link OneDnnChannelBlock}: 16 with AVX-512, else 8)
      * @return true if the stage's input is to be channels-last
      */
-    boolean channelsLastFor(boolean cpu, int threads, int channels, int elementBytes) {
+    boolean channelsLastFor(
+            boolean cpu, int threads, int channels, int elementBytes, int oneDnnChannelBlock) {
         switch (this) {
             case CHANNELS_LAST:
                 return true;
             case AS_GIVEN:
                 return false;
             default:
-                return cpu && (threads <= 1 || (long) channels * elementBytes >= NARROW_BYTES);
+                return cpu
+                        && (threads <= 1
+                                || (long) channels * elementBytes >= NARROW_BYTES
+                                || oneDnnChannelBlock >= OneDnnChannelBlock.AVX512);
         }
     }
 

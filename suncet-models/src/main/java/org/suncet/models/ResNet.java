@@ -195,11 +195,15 @@ public final class ResNet extends AbstractBlock {
         NDArray images = inputs.head();
         checkInputShape(images.getShape());
         int threads = images instanceof PtNDArray ? JniUtils.getNumThreads() : 1;
+        boolean cpu = Device.Type.CPU.equals(images.getDevice().getDeviceType());
         int convertBefore =
                 firstChannelsLastChild(
-                        Device.Type.CPU.equals(images.getDevice().getDeviceType()),
+                        cpu,
                         threads,
-                        images.getDataType().getNumOfBytes());
+                        images.getDataType().getNumOfBytes(),
+                        cpu && threads > 1
+                                ? OneDnnChannelBlock.forThisProcess()
+                                : OneDnnChannelBlock.BELOW_AVX512);
         NDList maps = inputs;
         int index = 0;
         for (Block child : children.values()) {
@@ -225,11 +229,14 @@ public final class ResNet extends AbstractBlock {
      * @param cpu whether the input is on the CPU
      * @param threads libtorch's intra-op threads
      * @param elementBytes bytes per element of the input
+     * @param oneDnnChannelBlock the float32 channels oneDNN blocks plain maps by ({@link
+     *     OneDnnChannelBlock})
      * @return the child index
      */
-    int firstChannelsLastChild(boolean cpu, int threads, int elementBytes) {
+    int firstChannelsLastChild(boolean cpu, int threads, int elementBytes, int oneDnnChannelBlock) {
         for (int i = 0; i < narrowestChannels.length; i++) {
-            if (memoryLayout.channelsLastFor(cpu, threads, narrowestChannels[i], elementBytes)) {
+            if (memoryLayout.channelsLastFor(
+                    cpu, threads, narrowestChannels[i], elementBytes, oneDnnChannelBlock)) {
                 return i;
             }
         }

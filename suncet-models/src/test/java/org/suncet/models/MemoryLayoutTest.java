@@ -52,9 +52,9 @@ class MemoryLayoutTest {
                     .optMemoryLayout(layout).build();
             // 1 thread, float32: from the stem on (child 0) or never (5)
             assertEquals(layout == MemoryLayout.AS_GIVEN ? 5 : 0,
-                    network.firstChannelsLastChild(true, 1, 4), layout + " on the CPU");
+                    network.firstChannelsLastChild(true, 1, 4, 16), layout + " on the CPU");
             assertEquals(layout == MemoryLayout.CHANNELS_LAST ? 0 : 5,
-                    network.firstChannelsLastChild(false, 1, 4), layout + " off the CPU");
+                    network.firstChannelsLastChild(false, 1, 4, 16), layout + " off the CPU");
             Shape input = new Shape(2, 3, 8, 8);
             try (NDManager m = NDManager.newBaseManager()) {
                 ModelTesting.initialize(network, m, 2, input);
@@ -116,26 +116,35 @@ class MemoryLayoutTest {
     }
 
     @Test
-    void autoKeepsNarrowStagesInTheInputsLayoutWithSeveralThreads() {
-        assertFalse(MemoryLayout.AS_GIVEN.channelsLastFor(true, 1, 512, 4));
-        assertTrue(MemoryLayout.CHANNELS_LAST.channelsLastFor(false, 2, 1, 4));
-        assertFalse(MemoryLayout.AUTO.channelsLastFor(false, 1, 512, 4), "not on a GPU");
-        assertTrue(MemoryLayout.AUTO.channelsLastFor(true, 1, 1, 4), "any width with 1 thread");
-        assertFalse(MemoryLayout.AUTO.channelsLastFor(true, 2, 8, 4), "8 floats: half a cache line");
-        assertTrue(MemoryLayout.AUTO.channelsLastFor(true, 2, 16, 4));
-        assertTrue(MemoryLayout.AUTO.channelsLastFor(true, 2, 8, 8), "8 doubles fill a line");
+    void autoKeepsNarrowStagesInTheInputsLayoutWithSeveralThreadsBelowAvx512() {
+        int below = OneDnnChannelBlock.BELOW_AVX512;
+        int avx512 = OneDnnChannelBlock.AVX512;
+        assertFalse(MemoryLayout.AS_GIVEN.channelsLastFor(true, 1, 512, 4, below));
+        assertFalse(MemoryLayout.AS_GIVEN.channelsLastFor(true, 2, 8, 4, avx512));
+        assertTrue(MemoryLayout.CHANNELS_LAST.channelsLastFor(false, 2, 1, 4, below));
+        assertFalse(MemoryLayout.AUTO.channelsLastFor(false, 1, 512, 4, below), "not on a GPU");
+        assertFalse(MemoryLayout.AUTO.channelsLastFor(false, 2, 8, 4, avx512), "not on a GPU");
+        assertTrue(MemoryLayout.AUTO.channelsLastFor(true, 1, 1, 4, below), "any width with 1 thread");
+        assertFalse(MemoryLayout.AUTO.channelsLastFor(true, 2, 8, 4, below), "8 floats: half a cache line");
+        assertTrue(MemoryLayout.AUTO.channelsLastFor(true, 2, 8, 4, avx512), "NCHW padded to 16 channels");
+        assertTrue(MemoryLayout.AUTO.channelsLastFor(true, 2, 16, 4, below));
+        assertTrue(MemoryLayout.AUTO.channelsLastFor(true, 2, 8, 8, below), "8 doubles fill a line");
         // children: stem, stages 1-4; width 1/8: 8, 8, 16, 32, 64 channels
         ResNet eighth = ResNet.builder().setDepth(18).optWidthMultiplier(0.125f).optCifarStem(true).build();
-        assertEquals(0, eighth.firstChannelsLastChild(true, 1, 4));
-        assertEquals(2, eighth.firstChannelsLastChild(true, 2, 4));
-        assertEquals(5, eighth.firstChannelsLastChild(false, 2, 4), "none on a GPU");
+        assertEquals(0, eighth.firstChannelsLastChild(true, 1, 4, below));
+        assertEquals(2, eighth.firstChannelsLastChild(true, 2, 4, below));
+        assertEquals(0, eighth.firstChannelsLastChild(true, 2, 4, avx512));
+        assertEquals(5, eighth.firstChannelsLastChild(false, 2, 4, below), "none on a GPU");
+        assertEquals(5, eighth.firstChannelsLastChild(false, 2, 4, avx512), "none on a GPU");
         ResNet sixteenth = ResNet.builder().setDepth(18).optWidthMultiplier(0.0625f).build();
-        assertEquals(3, sixteenth.firstChannelsLastChild(true, 2, 4)); // 4, 4, 8, 16, 32
+        assertEquals(3, sixteenth.firstChannelsLastChild(true, 2, 4, below)); // 4, 4, 8, 16, 32
+        assertEquals(0, sixteenth.firstChannelsLastChild(true, 2, 4, avx512));
         ResNet deepStem = ResNet.builder().setDepth(50).optWidthMultiplier(0.25f)
                 .optSelectiveKernelRatio(0.0625f).build();
-        assertEquals(1, deepStem.firstChannelsLastChild(true, 2, 4)); // ResNet-D stem: 8 first
+        assertEquals(1, deepStem.firstChannelsLastChild(true, 2, 4, below)); // ResNet-D stem: 8 first
         ResNet full = ResNet.builder().setDepth(18).optMemoryLayout(MemoryLayout.AS_GIVEN).build();
-        assertEquals(5, full.firstChannelsLastChild(true, 1, 4));
+        assertEquals(5, full.firstChannelsLastChild(true, 1, 4, below));
+        assertEquals(5, full.firstChannelsLastChild(true, 2, 4, avx512));
     }
 
     @Test
