@@ -66,6 +66,20 @@ public enum MemoryLayout {
      * thread, and forward + backward of the network took 176–207 ms channels-last throughout, 141
      * ms with stem and first stage in NCHW and the rest channels-last, 156–164 ms all NCHW; with 1
      * thread 218–233 ms channels-last throughout, 267–283 and 311–318.
+     *
+     * <p>On an AVX-512 CPU the balance turns: oneDNN blocks a plain map by 16 channels there, so the
+     * NCHW stages' 8-channel maps are reordered into 16-channel blocks, twice their bytes, before
+     * and after every convolution. Measured (AMD EPYC family 25 model 17, AVX-512, 2 threads, width
+     * 1/8, 28 px, 2026-12-07): {@code ONEDNN_VERBOSE} put the first stage's convolutions and
+     * reorders at 62.7 ms a step with stem and first stage in NCHW against 46.9 ms channels-last;
+     * batch norm forward + backward of {@code [256, 8, 28, 28]} took 8.5–8.8 ms channels-last
+     * against 4.6–5.5 ms in NCHW; forward + backward of the network ({@code EncoderStepProfile},
+     * four alternating pairs) 121.9–150.8 ms with the narrow stages in NCHW against 119.0–124.8 ms
+     * channels-last throughout, and the pre-training step ({@code PretrainingStepBenchmark}, six
+     * pairs, four at 28 px and two at 32 px) 0.3–12 % less channels-last throughout in every pair. With oneDNN capped
+     * to AVX2 on the same CPU ({@code ONEDNN_MAX_CPU_ISA=AVX2}: 8-channel blocks) the two took the
+     * same time (three pairs, within 2.5 % either way). So {@link #AUTO} keeps narrow stages in
+     * the input's layout only where oneDNN runs below AVX-512 ({@link OneDnnChannelBlock}).
      */
     public static final int NARROW_BYTES = 64;
 
