@@ -76,10 +76,11 @@ public enum MemoryLayout {
      * against 4.6–5.5 ms in NCHW; forward + backward of the network ({@code EncoderStepProfile},
      * four alternating pairs) 121.9–150.8 ms with the narrow stages in NCHW against 119.0–124.8 ms
      * channels-last throughout, and the pre-training step ({@code PretrainingStepBenchmark}, six
-     * pairs, four at 28 px and two at 32 px) 0.3–12 % less channels-last throughout in every pair. With oneDNN capped
-     * to AVX2 on the same CPU ({@code ONEDNN_MAX_CPU_ISA=AVX2}: 8-channel blocks) the two took the
-     * same time (three pairs, within 2.5 % either way). So {@link #AUTO} keeps narrow stages in
-     * the input's layout only where oneDNN runs below AVX-512 ({@link OneDnnChannelBlock}).
+     * pairs, four at 28 px and two at 32 px) 0.3–12 % less channels-last throughout in every
+     * pair. With oneDNN capped to AVX2 on the same CPU ({@code ONEDNN_MAX_CPU_ISA=AVX2}: 8-channel
+     * blocks) the two took the same time (three pairs, within 2.5 % either way). So {@link #AUTO}
+     * keeps narrow stages in the input's layout only where oneDNN runs below AVX-512 ({@link
+     * OneDnnChannelBlock}).
      */
     public static final int NARROW_BYTES = 64;
 
