@@ -46,14 +46,25 @@ final class OneDnnChannelBlock {
     static int forThisProcess() {
         Integer block = thisProcess;
         if (block == null) {
-            String cap = System.getenv("ONEDNN_MAX_CPU_ISA");
-            if (cap == null) {
-                cap = System.getenv("DNNL_MAX_CPU_ISA");
-            }
-            block = of(ConvolutionKernelCheck.cpuInfo(), ConvolutionKernelCheck.ensureChecked(), cap);
+            block =
+                    of(
+                            ConvolutionKernelCheck.cpuInfo(),
+                            ConvolutionKernelCheck.ensureChecked(),
+                            isaCapFromEnvironment());
             thisProcess = block;
         }
         return block;
+    }
+
+    /**
+     * The ISA cap oneDNN reads from the environment: {@code ONEDNN_MAX_CPU_ISA}, else its older
+     * name {@code DNNL_MAX_CPU_ISA}.
+     *
+     * @return the value, or null where neither is set
+     */
+    static String isaCapFromEnvironment() {
+        String cap = System.getenv(ConvolutionKernelCheck.ISA_VARIABLE);
+        return cap != null ? cap : System.getenv("DNNL_MAX_CPU_ISA");
     }
 
     /**

@@ -40,8 +40,7 @@ class OneDnnChannelBlockTest {
     @Test
     void thisProcessAgreesWithThisCpu() {
         int expected = OneDnnChannelBlock.of(ConvolutionKernelCheck.cpuInfo(),
-                ConvolutionKernelCheck.ensureChecked(), System.getenv("ONEDNN_MAX_CPU_ISA") != null
-                        ? System.getenv("ONEDNN_MAX_CPU_ISA") : System.getenv("DNNL_MAX_CPU_ISA"));
+                ConvolutionKernelCheck.ensureChecked(), OneDnnChannelBlock.isaCapFromEnvironment());
         assertEquals(expected, OneDnnChannelBlock.forThisProcess());
         assertEquals(expected, OneDnnChannelBlock.forThisProcess(), "computed once");
     }
