@@ -185,6 +185,28 @@ class ImageOpsTest {
             check(ImageOps.resize(image, 5, 11), Reference.resizedCrop(x, 3, 7, 8, 0, 0, 7, 8, 5, 11), TOL);
         }
     }
+    @Test
+    void solarizeIsTheSelectionBitForBitAtItsEdges() {
+        // ColorOps.solarize selects with float arithmetic instead of a comparison: values at, just
+        // below and just above each threshold, zeros, the unit interval's ends, values outside it,
+        // infinities and NaN must give clamp(x >= t ? 1 - x : x, 0, 1) exactly
+        float[] thresholds = {0.5f, 0.3f, 0f, 1f, -0.25f};
+        for (float t : thresholds) {
+            float[] x = {t, Math.nextDown(t), Math.nextUp(t), 0f, -0f, 1f, Math.nextDown(1f), Float.MIN_VALUE,
+                -Float.MIN_VALUE, 1.5f, -0.5f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY,
+                Float.NEGATIVE_INFINITY, Float.NaN};
+            try (NDManager m = NDManager.newBaseManager()) {
+                float[] out = ImageOps.solarize(Images.array(m, x, 1, 1, x.length), t).toFloatArray();
+                for (int i = 0; i < x.length; i++) {
+                    float selected = x[i] >= t ? 1f - x[i] : x[i];
+                    float expected = Float.isNaN(selected) ? selected : Math.max(0f, Math.min(1f, selected));
+                    // delta 0: equal values (either zero's sign) or both NaN
+                    assertEquals(expected, out[i], 0f, "solarize(" + x[i] + ", threshold " + t + ")");
+                }
+            }
+        }
+    }
+
 
     @Test
     void badInputIsRejectedWithTheReason() {
