@@ -194,16 +194,7 @@ public final class ResNet extends AbstractBlock {
         }
         NDArray images = inputs.head();
         checkInputShape(images.getShape());
-        int threads = images instanceof PtNDArray ? JniUtils.getNumThreads() : 1;
-        boolean cpu = Device.Type.CPU.equals(images.getDevice().getDeviceType());
-        int convertBefore =
-                firstChannelsLastChild(
-                        cpu,
-                        threads,
-                        images.getDataType().getNumOfBytes(),
-                        cpu && threads > 1
-                                ? OneDnnChannelBlock.forThisProcess()
-                                : OneDnnChannelBlock.BELOW_AVX512);
+        int convertBefore = firstChannelsLastChild(images);
         NDList maps = inputs;
         int index = 0;
         for (Block child : children.values()) {
@@ -219,6 +210,27 @@ public final class ResNet extends AbstractBlock {
         NDArray features = SpatialMean.of(maps.head(), false); // [B, F, H', W'] -> [B, F]
         maps.head().close();
         return new NDList(features);
+    }
+
+    /**
+     * {@link #firstChannelsLastChild(boolean, int, int, int)} for this input in this process: on
+     * its device, with libtorch's current intra-op thread count, its element size, and, on the CPU
+     * with more than one thread, {@link OneDnnChannelBlock#forThisProcess()} (else {@link
+     * OneDnnChannelBlock#BELOW_AVX512}, which the rule then does not read).
+     *
+     * @param images the forward's input
+     * @return the child index
+     */
+    int firstChannelsLastChild(NDArray images) {
+        int threads = images instanceof PtNDArray ? JniUtils.getNumThreads() : 1;
+        boolean cpu = Device.Type.CPU.equals(images.getDevice().getDeviceType());
+        return firstChannelsLastChild(
+                cpu,
+                threads,
+                images.getDataType().getNumOfBytes(),
+                cpu && threads > 1
+                        ? OneDnnChannelBlock.forThisProcess()
+                        : OneDnnChannelBlock.BELOW_AVX512);
     }
 
     /**

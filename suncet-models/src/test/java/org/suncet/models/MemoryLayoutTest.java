@@ -162,6 +162,14 @@ class MemoryLayoutTest {
             NDArray images = ModelTesting.normal(m, 6, input);
             NDArray a = ModelTesting.forwardSingle(auto, images, true);
             NDArray p = ModelTesting.forwardSingle(plain, images, true);
+            // the forward's own decision: with 2 threads on the CPU it reads this process's oneDNN
+            // block (all stages channels-last on AVX-512, from the 16-channel stage 2 on below it)
+            assertEquals(OneDnnChannelBlock.forThisProcess() == OneDnnChannelBlock.AVX512 ? 0 : 2,
+                    auto.firstChannelsLastChild(images));
+            assertEquals(5, plain.firstChannelsLastChild(images));
+            JniUtils.setNumThreads(1);
+            assertEquals(0, auto.firstChannelsLastChild(images), "every stage with 1 thread");
+            JniUtils.setNumThreads(2);
             float scale = p.abs().max().getFloat();
             // measured 8.8e-7 (AMD EPYC Zen 3, 2 threads); the bound of layoutsAgreeUpToRounding
             assertTrue(ModelTesting.maxAbsDifference(a, p) <= 1e-4f * scale,
