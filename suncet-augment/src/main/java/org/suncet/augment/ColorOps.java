@@ -161,8 +161,8 @@ final class ColorOps {
      * {@code x >= threshold} and 0 elsewhere: a float difference is zero only between equal values), it
      * computes {@code a (1 - y) + (1 - a) y}, in which one product is an exact zero and the other exact,
      * so the bits are those of the selection (a NaN stays NaN). libtorch 2.7.1's {@code where} with a
-     * bool mask took about twenty times a float op's time on the CPU and its comparison three; this form
-     * is about three times faster at 224 px (docs/benchmarks.md, session 22).
+     * bool mask took about twenty times a float op's time on the CPU and its comparison three to four; this
+     * form is about three times faster at 224 px (docs/benchmarks.md, session 22).
      */
     static NDArray solarize(NDArray image, float threshold) {
         NDArray y = Scalars.clip(image, -Float.MAX_VALUE, Float.MAX_VALUE);

@@ -28,8 +28,8 @@ import org.suncet.ndarray.Scalars;
  *
  * <p>The masks are float arithmetic, not comparisons: {@code [v = G] = sign(G - v) + 1}, exactly 0 or 1
  * because {@code v >= G} and a float difference is zero only between equal values (gradual underflow).
- * libtorch 2.7.1's comparison ({@code eq}, a bool result) and its bool-to-float conversion took about
- * three times a float op's time each on the CPU; the float masks made the whole rotation about 15 %
+ * libtorch 2.7.1's comparison ({@code eq}, a bool result) and its bool-to-float conversion took three
+ * to four times a float op's time each on the CPU; the float masks made the whole rotation about 15 %
  * faster at 224 px with the same bits (docs/benchmarks.md, session 22).
  */
 final class HueRotation {
@@ -79,7 +79,10 @@ final class HueRotation {
         return Scalars.clip(triangle, 0, 1).muli(chroma).addi(minimum);
     }
 
-    /** {@code 1} where {@code channel == value}, else {@code 0}, for {@code value >= channel}: {@code sign(channel - value) + 1}. */
+    /**
+     * {@code 1} where {@code channel == value}, else {@code 0}, for {@code value >= channel}: {@code
+     * sign(channel - value) + 1}.
+     */
     private static NDArray isMaximum(NDArray channel, NDArray value) {
         return channel.sub(value).signi().addi(1f);
     }
