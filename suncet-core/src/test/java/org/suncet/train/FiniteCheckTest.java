@@ -12,6 +12,7 @@ import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
@@ -141,6 +142,46 @@ class FiniteCheckTest {
                         assertEquals(0f, gradient.abs().sum().getFloat(), parameter.getName());
                     }
                 }
+            }
+        }
+    }
+
+    @Test
+    void finiteArraysWhoseSumOverflowsPassAndAnInfinityAmongThemFails() {
+        // the check sums each array first and takes the exact probe only where a sum is not finite:
+        // a sum that overflows float32 (to ±Inf, or NaN from +Inf and -Inf partial sums) must not fail
+        SequentialBlock block = TinyClassification.mlp(5);
+        try (Model model = Model.newInstance("overflow");
+                NDManager data = NDManager.newBaseManager()) {
+            data.getEngine().setRandomSeed(5);
+            NDList batch = TinyClassification.sample(TinyClassification.prototypes(data), 4);
+            try (Trainer trainer = TinyClassification.trainer(model, block, 0.1f, 12)) {
+                backward(trainer, batch.get(0), batch.get(1));
+                float[] huge = new float[256];
+                for (int i = 0; i < huge.length; i++) {
+                    huge[i] = (i / 2) % 2 == 0 ? 3e38f : -3e38f; // pairs of each sign: any order overflows
+                }
+                NDArray overflowing = data.create(huge);
+                assertFalse(Float.isFinite(overflowing.sum().getFloat()), "the sum must overflow for this test");
+                assertDoesNotThrow(() -> FiniteCheck.check(overflowing, block), "a finite loss array");
+                Parameter weight = block.getParameters().get("01Linear_weight");
+                try (NDArray gradient = weight.getArray().getGradient()) {
+                    gradient.set(new NDIndex("..."), 3e38f);
+                    assertFalse(Float.isFinite(gradient.sum().getFloat()));
+                    assertDoesNotThrow(() -> FiniteCheck.check(overflowing, block), "a finite gradient");
+                    gradient.set(new NDIndex("0, 0"), Float.POSITIVE_INFINITY);
+                    NonFiniteTrainingException e =
+                            assertThrows(NonFiniteTrainingException.class, () -> FiniteCheck.check(overflowing, block));
+                    assertEquals(List.of("01Linear_weight"), e.getNonFiniteGradients());
+                    assertTrue(e.isLossFinite());
+                }
+                huge[7] = Float.NaN;
+                NDArray nan = data.create(huge);
+                FiniteCheck.clearGradients(block);
+                NonFiniteTrainingException lossOnly =
+                        assertThrows(NonFiniteTrainingException.class, () -> FiniteCheck.check(nan, block));
+                assertFalse(lossOnly.isLossFinite());
+                assertEquals(List.of(), lossOnly.getNonFiniteGradients());
             }
         }
     }
