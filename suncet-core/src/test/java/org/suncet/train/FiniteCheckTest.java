@@ -157,13 +157,21 @@ class FiniteCheckTest {
             NDList batch = TinyClassification.sample(TinyClassification.prototypes(data), 4);
             try (Trainer trainer = TinyClassification.trainer(model, block, 0.1f, 12)) {
                 backward(trainer, batch.get(0), batch.get(1));
-                float[] huge = new float[256];
-                for (int i = 0; i < huge.length; i++) {
-                    huge[i] = (i / 2) % 2 == 0 ? 3e38f : -3e38f; // pairs of each sign: any order overflows
-                }
-                NDArray overflowing = data.create(huge);
+                // all positive: any two terms already exceed Float.MAX_VALUE, so the sum is +Inf in
+                // every summation order, on every CPU
+                float[] positive = new float[256];
+                java.util.Arrays.fill(positive, 3e38f);
+                NDArray overflowing = data.create(positive);
                 assertFalse(Float.isFinite(overflowing.sum().getFloat()), "the sum must overflow for this test");
                 assertDoesNotThrow(() -> FiniteCheck.check(overflowing, block), "a finite loss array");
+                // mixed signs: the sum is +Inf, -Inf, NaN (partial sums of both signs) or finite,
+                // depending on the order the CPU's reduction takes; the check must pass in each case
+                float[] huge = new float[256];
+                for (int i = 0; i < huge.length; i++) {
+                    huge[i] = (i / 2) % 2 == 0 ? 3e38f : -3e38f;
+                }
+                NDArray mixed = data.create(huge);
+                assertDoesNotThrow(() -> FiniteCheck.check(mixed, block), "a finite loss array of both signs");
                 Parameter weight = block.getParameters().get("01Linear_weight");
                 try (NDArray gradient = weight.getArray().getGradient()) {
                     gradient.set(new NDIndex("..."), 3e38f);
