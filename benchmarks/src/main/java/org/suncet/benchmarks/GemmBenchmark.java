@@ -17,10 +17,15 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.suncet.ndarray.MatrixProducts;
 
 /**
  * The float32 matrix-product rate of libtorch through DJL, the floor every contrastive loss stands
- * on: one {@code a.matMul(b)} of {@code a [M, K]} and {@code b [K, N]}, seeded normal entries.
+ * on: one product {@code a · b} of {@code a [M, K]} and {@code b [K, N]} (seeded normal entries) as
+ * the losses compute it, {@code MatrixProducts.timesTransposed(a, bᵀ)} with {@code bᵀ} stored
+ * row-major: oneMKL's {@code matmul}, or on an AMD CPU with AVX-512 oneDNN's 1×1 convolution
+ * ({@code MatrixProducts}' route, which the set-up's oneDNN check enables; {@code
+ * -Dorg.suncet.matrixProducts=blas} in {@code JAVA_TOOL_OPTIONS} measures oneMKL there).
  * {@code shape} is {@code MxKxN}; the defaults are the two products of a loss at 2N = 4096, D = 128:
  * the similarity matrix {@code [2N, D] x [D, 2N]} (forward) and {@code [2N, 2N] x [2N, D]} (each of
  * the two products of the backward pass), and the square {@code 2048x2048x2048} of the D = 2048
@@ -50,7 +55,7 @@ public class GemmBenchmark {
 
     private NDManager manager;
     private NDArray left;
-    private NDArray right;
+    private NDArray rightT;
 
     /** Makes the operands. */
     @Setup(Level.Trial)
@@ -66,7 +71,7 @@ public class GemmBenchmark {
         manager = NDManager.newBaseManager();
         manager.getEngine().setRandomSeed(42);
         left = manager.randomNormal(new Shape(m, k));
-        right = manager.randomNormal(new Shape(k, n));
+        rightT = manager.randomNormal(new Shape(n, k));
         System.out.println(
                 "# intra-op threads: "
                         + intraOpThreads
@@ -80,7 +85,8 @@ public class GemmBenchmark {
                         + n
                         + "], "
                         + (2.0 * m * k * n / 1e9)
-                        + " GFLOP per product");
+                        + " GFLOP per product, route "
+                        + MatrixProducts.route());
     }
 
     /**
@@ -90,7 +96,7 @@ public class GemmBenchmark {
      */
     @Benchmark
     public long matMul() {
-        try (NDArray product = left.matMul(right)) {
+        try (NDArray product = MatrixProducts.timesTransposed(left, rightT)) {
             return product.getShape().get(0);
         }
     }

@@ -87,7 +87,7 @@ public class LargeBatchLossBenchmark {
     /** Makes the inputs. */
     @Setup(Level.Trial)
     public void setUp() {
-        MallocTuning.ensureApplied(); // before the first tensor, so that libtorch sees its huge-page switch
+        EngineThreads.start(0); // MallocTuning, and the oneDNN check that MatrixProducts' route waits for
         manager = NDManager.newBaseManager();
         manager.getEngine().setRandomSeed(42);
         embeddings = manager.randomNormal(new Shape(rows, 128));

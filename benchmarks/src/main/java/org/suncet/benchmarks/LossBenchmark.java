@@ -34,7 +34,10 @@ import org.suncet.ndarray.MallocTuning;
  * with the value checks on (their one host read is part of the cost a user pays by default).
  *
  * <p>The intra-op thread count is a parameter: each JMH fork is a fresh JVM, and the engine reads
- * {@code ai.djl.pytorch.num_threads} when it starts. NT-Xent gets two views of N images; the
+ * {@code ai.djl.pytorch.num_threads} when it starts. The set-up runs suncet-models' {@code
+ * ConvolutionKernelCheck} as a training program's {@code ResNet} build does, so the losses' matrix
+ * products take {@code MatrixProducts}' route of this CPU (oneDNN on an AMD CPU with AVX-512; {@code
+ * -Dorg.suncet.matrixProducts=blas} in {@code JAVA_TOOL_OPTIONS} keeps oneMKL). NT-Xent gets two views of N images; the
  * labeled losses get {@code rows / 4} classes of 4 rows each. {@code path} compares the fused,
  * row-blocked computation (the default of every loss) with the autograd one ({@code
  * optFused(false)}).
@@ -79,9 +82,9 @@ public class LossBenchmark {
     /** Starts the engine with the thread count and makes the inputs. */
     @Setup(Level.Trial)
     public void setUp() {
-        MallocTuning.ensureApplied(); // before the first tensor, so that libtorch sees its huge-page switch
-        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
-        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        // threads, MallocTuning, and the oneDNN check that lets MatrixProducts route the loss's
+        // products through oneDNN where oneMKL is slow (AMD with AVX-512), as a ResNet build would
+        EngineThreads.start(threads);
         manager = NDManager.newBaseManager();
         manager.getEngine().setRandomSeed(42);
         embeddings = manager.randomNormal(new Shape(rows, dim));

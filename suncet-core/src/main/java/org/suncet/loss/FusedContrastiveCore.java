@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import org.suncet.ndarray.MatrixProducts;
 import org.suncet.ndarray.Scalars;
 
 /**
@@ -209,9 +210,8 @@ final class FusedContrastiveCore {
                 try (NDScope tileScope = new NDScope()) {
                     tileScope.suppressNotUsedWarning();
                     NDArray product =
-                            leftRows.matMul(
-                                    right.get(new NDIndex().addSliceDim(columnStart, columnEnd))
-                                            .transpose());
+                            MatrixProducts.timesTransposed(
+                                    leftRows, right.get(new NDIndex().addSliceDim(columnStart, columnEnd)));
                     s.set(tileIndex(rowStart, rowEnd, columnStart, columnEnd), product);
                     if (columnStart != rowStart) {
                         s.set(
@@ -260,13 +260,13 @@ final class FusedContrastiveCore {
         long rows = g.getShape().get(0);
         boolean cpu = g.getDevice().getDeviceType().equals(Device.Type.CPU);
         if (rows < SYMMETRIZE_COPY_MIN_ROWS || !cpu) {
-            return g.add(g.transpose()).matMul(right);
+            return MatrixProducts.times(g.add(g.transpose()), right);
         }
         // gᵀ as a contiguous copy (a reshape of the transposed view copies it with libtorch's
         // blocked transpose), then added in place: g is the caller's scratch
         NDArray transposed =
                 g.transpose().reshape(new Shape(rows * rows)).reshape(new Shape(rows, rows));
-        return g.addi(transposed).matMul(right);
+        return MatrixProducts.times(g.addi(transposed), right);
     }
 
     private static NDIndex tileIndex(int rowStart, int rowEnd, int columnStart, int columnEnd) {
@@ -603,7 +603,6 @@ final class FusedContrastiveCore {
                                 .div(tau);
                 right = NDArrays.concat(new NDList(x, squaredNorms, ones), 1);
             }
-            NDArray rightT = right.transpose(); // [D', M], a view
             NDArray lossSum = manager.zeros(new Shape(), type, x.getDevice());
             NDArray validSum;
             if (views > 0) {
@@ -631,8 +630,8 @@ final class FusedContrastiveCore {
                     NDIndex range = new NDIndex().addSliceDim(start, end);
                     NDArray s = // [B, M]
                             size == rows
-                                    ? similarities(left, right, rightT)
-                                    : left.get(range).matMul(rightT);
+                                    ? similarities(left, right)
+                                    : MatrixProducts.timesTransposed(left.get(range), right);
                     NDArray weights = // G_R · V, or null
                             bounded
                                     ? boundedBlock(s, range, start, size, lossSum, validSum)
@@ -654,8 +653,8 @@ final class FusedContrastiveCore {
                         accumulated = x.zerosLike();
                         NDScope.unregister(accumulated);
                     }
-                    NDArray rowPart = weights.matMul(x); // G_R · x, [B, D]
-                    accumulated.addi(weights.transpose().matMul(x.get(range)));
+                    NDArray rowPart = MatrixProducts.times(weights, x); // G_R · x, [B, D]
+                    accumulated.addi(MatrixProducts.transposedTimes(weights, x.get(range)));
                     accumulated.set(range, a -> a.add(rowPart));
                 }
             }
@@ -716,10 +715,10 @@ final class FusedContrastiveCore {
          * FusedContrastiveCore#symmetricTiles}) the tiled {@link
          * FusedContrastiveCore#symmetricProduct}.
          */
-        private NDArray similarities(NDArray left, NDArray right, NDArray rightT) {
+        private NDArray similarities(NDArray left, NDArray right) {
             int tiles = symmetricTiles(rows, right.getShape().get(1));
             if (tiles < 2) {
-                return left.matMul(rightT);
+                return MatrixProducts.timesTransposed(left, right);
             }
             return symmetricProduct(left, right, (rows + tiles - 1) / tiles);
         }

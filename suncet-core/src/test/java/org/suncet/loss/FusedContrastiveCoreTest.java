@@ -23,6 +23,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.FloatRange;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Scale;
+import org.suncet.ndarray.MatrixProducts;
 
 /**
  * The fused, row-blocked computation ({@link FusedContrastiveCore}) against the autograd one
@@ -508,8 +509,8 @@ class FusedContrastiveCoreTest {
      * g + gᵀ}. Every element is the same IEEE sum {@code g_ij + g_ji} (addition commutes exactly),
      * so {@code g} then holds the strided sum bit for bit on any CPU, at every D' and for ragged
      * sizes; the result is the product of that very array with {@code right} (compared with a
-     * second product of the same buffers, which a BLAS computes identically at equal alignment and
-     * thread count). Below, one plain product of the strided sum, compared with a product of
+     * second product of the same buffers on the same route, {@link MatrixProducts#times}, which a
+     * BLAS or oneDNN computes identically at equal alignment and thread count). Below, one plain product of the strided sum, compared with a product of
      * another buffer holding it: a BLAS may order a row's products differently there, and a dot
      * product of K ≤ 1023 random-signed Gaussian terms has a relative rounding error of about
      * {@code u·√K} for any order, so two orders differ by about {@code √2·u·√K} in the Frobenius
@@ -533,7 +534,7 @@ class FusedContrastiveCoreTest {
                         assertEquals(new Shape(rows, dim), actual.getShape(), what);
                         if (rows >= FusedContrastiveCore.SYMMETRIZE_COPY_MIN_ROWS) {
                             assertTrue(sum.contentEquals(weights), "g + gᵀ in place, " + what);
-                            assertTrue(weights.matMul(right).contentEquals(actual), what);
+                            assertTrue(MatrixProducts.times(weights, right).contentEquals(actual), what);
                         } else {
                             assertRelative(
                                     LossTesting.toMatrix(sum.matMul(right)),

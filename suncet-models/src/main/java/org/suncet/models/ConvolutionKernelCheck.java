@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.suncet.ndarray.MatrixProducts;
 
 /**
  * Checks, once per process, that libtorch's float32 CPU convolutions (oneDNN) compute what its
@@ -127,6 +128,11 @@ public final class ConvolutionKernelCheck {
     public static synchronized Outcome ensureChecked() {
         if (outcome == null) {
             outcome = check(enabled(System.getProperty(PROPERTY)));
+            if ((outcome == Outcome.PASSED || outcome == Outcome.CACHE_INFO_REPAIRED)
+                    && OneDnnChannelBlock.of(cpuInfo(), outcome, OneDnnChannelBlock.isaCapFromEnvironment())
+                            == OneDnnChannelBlock.AVX512) {
+                MatrixProducts.oneDnnConvolutionsVerified();
+            }
         }
         return outcome;
     }
