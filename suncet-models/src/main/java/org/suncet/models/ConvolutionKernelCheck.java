@@ -69,6 +69,11 @@ import org.suncet.ndarray.MatrixProducts;
  * GradientCollector} (DJL allows one at a time), so the check also runs when the first {@link
  * ResNet} is built inside the caller's collector; gradient recording is left as it was found.
  *
+ * <p>When the probes agree with float64 on oneDNN's AVX-512 kernels ({@link Outcome#PASSED} or
+ * {@link Outcome#CACHE_INFO_REPAIRED}), the check also tells suncet-core's {@link
+ * org.suncet.ndarray.MatrixProducts} that oneDNN is verified on this CPU, which on an AMD CPU lets
+ * the losses' matrix products run as oneDNN convolutions instead of oneMKL's AVX2 kernels.
+ *
  * <p>Set the system property {@value #PROPERTY} to {@code false} to skip the check.
  */
 public final class ConvolutionKernelCheck {

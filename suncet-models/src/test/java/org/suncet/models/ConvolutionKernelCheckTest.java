@@ -14,6 +14,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import org.junit.jupiter.api.Test;
+import org.suncet.ndarray.MatrixProducts;
 
 class ConvolutionKernelCheckTest {
 
@@ -53,6 +54,29 @@ class ConvolutionKernelCheckTest {
             collector.backward(y);
             assertArrayEquals(new float[] {2f, 4f, 6f}, x.getGradient().toFloatArray());
         }
+    }
+
+    /**
+     * A check that verified oneDNN's AVX-512 convolutions tells suncet-core's {@code
+     * MatrixProducts}, whose default route then takes oneDNN on an AMD CPU (the AMD EPYC Zen 5 of
+     * 2026-12-07, where oneMKL runs its AVX2 kernels) and oneMKL everywhere else.
+     */
+    @Test
+    void aVerifiedCheckLetsMatrixProductsTakeOneDnnOnAnAmdWithAvx512() {
+        assumeTrue(System.getProperty(ConvolutionKernelCheck.PROPERTY) == null, "check switched by the run");
+        assumeTrue(System.getProperty(MatrixProducts.PROPERTY) == null, "route chosen by the run");
+        ConvolutionKernelCheck.Outcome outcome = ConvolutionKernelCheck.ensureChecked();
+        String cpuInfo = ConvolutionKernelCheck.cpuInfo();
+        boolean verified =
+                (outcome == ConvolutionKernelCheck.Outcome.PASSED
+                                || outcome == ConvolutionKernelCheck.Outcome.CACHE_INFO_REPAIRED)
+                        && OneDnnChannelBlock.of(cpuInfo, outcome, OneDnnChannelBlock.isaCapFromEnvironment())
+                                == OneDnnChannelBlock.AVX512;
+        boolean amd = cpuInfo.contains("AuthenticAMD");
+        assertEquals(
+                verified && amd ? MatrixProducts.Route.ONEDNN : MatrixProducts.Route.BLAS,
+                MatrixProducts.route(),
+                outcome + ", AMD " + amd);
     }
 
     @Test
