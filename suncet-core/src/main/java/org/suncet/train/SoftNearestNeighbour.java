@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import org.suncet.ndarray.MatrixProducts;
 
 /**
  * Soft-nearest-neighbour classification of features, SuNCEt's kNN monitor (Assran et al. 2020,
@@ -83,7 +84,7 @@ public final class SoftNearestNeighbour {
         NDArray result;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray train = normalise(trainFeatures).transpose(); // [N, D] -> [D, N]
+            NDArray train = normalise(trainFeatures); // [N, D]
             NDArray oneHot =
                     trainLabels
                             .toType(DataType.INT64, false)
@@ -96,7 +97,10 @@ public final class SoftNearestNeighbour {
                         chunkScope.suppressNotUsedWarning();
                         NDArray query = normalise(queries.get("{}:{}", start, end)); // [q, D]
                         NDArray probabilities =
-                                query.matMul(train).div(temperature).softmax(1).matMul(oneHot);
+                                MatrixProducts.timesTransposed(query, train) // [q, N]
+                                        .div(temperature)
+                                        .softmax(1)
+                                        .matMul(oneHot);
                         NDScope.unregister(probabilities);
                         chunks.add(probabilities); // [q, classes]
                     }
