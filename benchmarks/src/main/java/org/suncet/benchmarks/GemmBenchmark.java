@@ -23,7 +23,7 @@ import org.suncet.ndarray.MatrixProducts;
  * The float32 matrix-product rate of libtorch through DJL, the floor every contrastive loss stands
  * on: one product {@code a · b} of {@code a [M, K]} and {@code b [K, N]} (seeded normal entries) as
  * the losses compute it, {@code MatrixProducts.timesTransposed(a, bᵀ)} with {@code bᵀ} stored
- * row-major: oneMKL's {@code matmul}, or on an AMD CPU with AVX-512 oneDNN's 1×1 convolution
+ * row-major: oneMKL's {@code matmul}, or on an AMD CPU of family 26+ with AVX-512 oneDNN's 1×1 convolution
  * ({@code MatrixProducts}' route, which the set-up's oneDNN check enables; {@code
  * -Dorg.suncet.matrixProducts=blas} in {@code JAVA_TOOL_OPTIONS} measures oneMKL there).
  * {@code shape} is {@code MxKxN}; the defaults are the two products of a loss at 2N = 4096, D = 128:

@@ -36,7 +36,7 @@ import org.suncet.ndarray.MallocTuning;
  * <p>The intra-op thread count is a parameter: each JMH fork is a fresh JVM, and the engine reads
  * {@code ai.djl.pytorch.num_threads} when it starts. The set-up runs suncet-models' {@code
  * ConvolutionKernelCheck} as a training program's {@code ResNet} build does, so the losses' matrix
- * products take {@code MatrixProducts}' route of this CPU (oneDNN on an AMD CPU with AVX-512; {@code
+ * products take {@code MatrixProducts}' route of this CPU (oneDNN on an AMD CPU of family 26+ with AVX-512; {@code
  * -Dorg.suncet.matrixProducts=blas} in {@code JAVA_TOOL_OPTIONS} keeps oneMKL). NT-Xent gets two views of N images; the
  * labeled losses get {@code rows / 4} classes of 4 rows each. {@code path} compares the fused,
  * row-blocked computation (the default of every loss) with the autograd one ({@code
@@ -83,7 +83,7 @@ public class LossBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         // threads, MallocTuning, and the oneDNN check that lets MatrixProducts route the loss's
-        // products through oneDNN where oneMKL is slow (AMD with AVX-512), as a ResNet build would
+        // products through oneDNN where oneMKL is slow (AMD family 26+ with AVX-512), as a ResNet build would
         EngineThreads.start(threads);
         manager = NDManager.newBaseManager();
         manager.getEngine().setRandomSeed(42);

@@ -41,12 +41,14 @@ import java.util.Set;
  * <p><b>When.</b> {@link #route()} decides once per process: {@link Route#ONEDNN} where the system
  * property {@value #PROPERTY} is {@code onednn}; {@link Route#BLAS} where it is {@code blas}; with
  * {@code auto} (the default) {@code ONEDNN} only on an AMD CPU ({@code vendor_id AuthenticAMD} in
- * {@code /proc/cpuinfo}) with the AVX-512 F, BW, VL and DQ flags, and only once oneDNN's
+ * {@code /proc/cpuinfo}) of CPU family 26 or later (Zen 5, where it was measured) with the AVX-512
+ * F, BW, VL and DQ flags, and only once oneDNN's
  * convolutions have been verified on this CPU ({@link #oneDnnConvolutionsVerified()}, which
  * suncet-models' {@code ConvolutionKernelCheck} calls when they agree with float64 on their AVX-512
  * kernels: on a virtual machine that reports no cache description oneDNN computed some
  * convolutions wrongly until that check repaired it). Intel CPUs keep oneMKL, which runs its
- * AVX-512 kernels there. Each product also takes the BLAS path unless both operands are float32 on
+ * AVX-512 kernels there; so do AMD CPUs of family 25 (Zen 3 without AVX-512, Zen 4 with half-width
+ * AVX-512 units, on which oneMKL's AVX2 kernels reach the same peak; not measured). Each product also takes the BLAS path unless both operands are float32 on
  * the CPU, and, under {@code auto}, when it has fewer than {@value #MIN_MULTIPLY_ADDS} multiply-adds.
  *
  * <p>Paper context: the contrastive losses' similarity matrix {@code z zᵀ} and its gradient
@@ -79,6 +81,13 @@ public final class MatrixProducts {
         /** oneDNN's 1×1 convolution, for float32 on the CPU; other products as {@link #BLAS}. */
         ONEDNN
     }
+
+    /**
+     * The first AMD CPU family the route is measured on: 26 (Zen 5, full-width AVX-512 units).
+     * Zen 4 (family 25) runs AVX-512 on half-width units, where oneMKL's AVX2 kernels have the same
+     * peak, and was not measured; it keeps oneMKL unless {@value #PROPERTY} says {@code onednn}.
+     */
+    static final int MIN_AMD_FAMILY = 26;
 
     private static final String[] AVX512_CORE_FLAGS = {"avx512f", "avx512bw", "avx512vl", "avx512dq"};
 
@@ -279,12 +288,26 @@ public final class MatrixProducts {
         return new long[] {as.get(1 - aK), bs.get(1 - bK), as.get(aK)};
     }
 
+    /**
+     * Whether the first processor of {@code /proc/cpuinfo} is an AMD of CPU family {@value
+     * #MIN_AMD_FAMILY} or later with the AVX-512 F, BW, VL and DQ flags.
+     */
     private static boolean isAmdWithAvx512Core(String cpuInfo) {
         boolean amd = false;
+        int family = -1;
         for (String line : cpuInfo.split("\n")) {
             if (line.startsWith("vendor_id")) {
                 amd = line.substring(line.indexOf(':') + 1).trim().equals("AuthenticAMD");
+            } else if (line.startsWith("cpu family")) {
+                try {
+                    family = Integer.parseInt(line.substring(line.indexOf(':') + 1).trim());
+                } catch (NumberFormatException e) {
+                    family = -1;
+                }
             } else if (line.startsWith("flags")) {
+                if (!amd || family < MIN_AMD_FAMILY) {
+                    return false;
+                }
                 Set<String> flags =
                         new HashSet<>(Arrays.asList(line.substring(line.indexOf(':') + 1).trim().split("\\s+")));
                 for (String flag : AVX512_CORE_FLAGS) {

@@ -21,16 +21,20 @@ class MatrixProductsTest {
                     + "flags\t\t: fpu sse2 avx avx2 avx512f avx512dq avx512bw avx512vl avx512_bf16\n";
     private static final String AMD_AVX2 =
             "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nflags\t\t: fpu sse2 avx avx2 fma\n";
+    private static final String ZEN4_AVX512 =
+            "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n"
+                    + "flags\t\t: fpu sse2 avx avx2 avx512f avx512dq avx512bw avx512vl avx512_bf16\n";
     private static final String INTEL_AVX512 =
             "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n"
                     + "flags\t\t: fpu sse2 avx avx2 avx512f avx512dq avx512bw avx512vl\n";
 
     @Test
-    void autoTakesOneDnnOnlyOnAVerifiedAmdWithAvx512() {
+    void autoTakesOneDnnOnlyOnAVerifiedZen5OrLaterWithAvx512() {
         assertEquals(MatrixProducts.Route.ONEDNN, MatrixProducts.decide(null, AMD_AVX512, true));
         assertEquals(MatrixProducts.Route.ONEDNN, MatrixProducts.decide(" Auto ", AMD_AVX512, true));
         assertEquals(MatrixProducts.Route.BLAS, MatrixProducts.decide(null, AMD_AVX512, false));
         assertEquals(MatrixProducts.Route.BLAS, MatrixProducts.decide(null, AMD_AVX2, true));
+        assertEquals(MatrixProducts.Route.BLAS, MatrixProducts.decide(null, ZEN4_AVX512, true), "not measured on Zen 4");
         assertEquals(MatrixProducts.Route.BLAS, MatrixProducts.decide(null, INTEL_AVX512, true));
         assertEquals(MatrixProducts.Route.BLAS, MatrixProducts.decide(null, "", true));
     }
