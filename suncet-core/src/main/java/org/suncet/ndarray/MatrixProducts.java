@@ -42,14 +42,14 @@ import java.util.Set;
  * property {@value #PROPERTY} is {@code onednn}; {@link Route#BLAS} where it is {@code blas}; with
  * {@code auto} (the default) {@code ONEDNN} only on an AMD CPU ({@code vendor_id AuthenticAMD} in
  * {@code /proc/cpuinfo}) of CPU family 26 or later (Zen 5, where it was measured) with the AVX-512
- * F, BW, VL and DQ flags, and only once oneDNN's
- * convolutions have been verified on this CPU ({@link #oneDnnConvolutionsVerified()}, which
- * suncet-models' {@code ConvolutionKernelCheck} calls when they agree with float64 on their AVX-512
- * kernels: on a virtual machine that reports no cache description oneDNN computed some
- * convolutions wrongly until that check repaired it). Intel CPUs keep oneMKL, which runs its
- * AVX-512 kernels there; so do AMD CPUs of family 25 (Zen 3 without AVX-512, Zen 4 with half-width
- * AVX-512 units, on which oneMKL's AVX2 kernels reach the same peak; not measured). Each product also takes the BLAS path unless both operands are float32 on
- * the CPU, and, under {@code auto}, when it has fewer than {@value #MIN_MULTIPLY_ADDS} multiply-adds.
+ * F, BW, VL and DQ flags, and only once oneDNN's convolutions have been verified on this CPU
+ * ({@link #oneDnnConvolutionsVerified()}, which suncet-models' {@code ConvolutionKernelCheck} calls
+ * when they agree with float64 on their AVX-512 kernels: on a virtual machine that reports no cache
+ * description oneDNN computed some convolutions wrongly until that check repaired it). Intel CPUs
+ * keep oneMKL, which runs its AVX-512 kernels there; so do AMD CPUs of family 25 (Zen 3 without
+ * AVX-512, Zen 4 with half-width AVX-512 units, on which oneMKL's AVX2 kernels reach the same peak;
+ * not measured). Each product also takes the BLAS path unless both operands are float32 on the
+ * CPU, and, under {@code auto}, when it has fewer than {@value #MIN_MULTIPLY_ADDS} multiply-adds.
  *
  * <p>Paper context: the contrastive losses' similarity matrix {@code z zᵀ} and its gradient
  * products are three such products a call (Chen et al. 2020, SimCLR; Assran et al. 2020, SuNCEt).
