@@ -98,6 +98,12 @@ class MatrixProductsTest {
             NDArray bT32 = float32(manager, transpose(b));
             NDArray aT32 = float32(manager, transpose(a));
             assertClose(expected, MatrixProducts.oneDnnTimesTransposed(a32, bT32, m, n, k), bound, "a·bTᵀ");
+            // operands given as strided views (a transposed array) are copied by the reshape, not misread
+            assertClose(
+                    expected,
+                    MatrixProducts.oneDnnTimesTransposed(aT32.transpose(), b32.transpose(), m, n, k),
+                    bound,
+                    "a·bTᵀ of transposed views");
             assertClose(expected, MatrixProducts.oneDnnTimes(a32, b32, m, n, k), bound, "a·b");
             assertClose(expected, MatrixProducts.oneDnnTransposedTimes(aT32, b32, m, n, k), bound, "aTᵀ·b");
             // the public entry points, whatever route this process takes
