@@ -1,6 +1,7 @@
 package org.suncet.loss;
 
 import ai.djl.ndarray.NDArray;
+import org.suncet.ndarray.MatrixProducts;
 import org.suncet.ndarray.Scalars;
 
 /**
@@ -12,6 +13,9 @@ import org.suncet.ndarray.Scalars;
  *   <li>{@link #NEGATIVE_SQUARED_EUCLIDEAN}: {@code s_ij = −||z_i − z_j||² / τ} on unnormalised
  *       embeddings (NCA, Goldberger et al. 2004).
  * </ul>
+ *
+ * <p>The {@code [M, M]} product goes through {@link MatrixProducts} (oneDNN's 1×1 convolution on an
+ * AMD CPU of family 26+ with AVX-512, else {@code matMul}); both are differentiable.
  */
 public enum Similarity {
     /** Cosine similarity of L2-normalised rows over τ. */
@@ -20,7 +24,7 @@ public enum Similarity {
         NDArray matrix(NDArray embeddings, float temperature) {
             NDArray normalised = normalise(embeddings);
             // [M, D] x [D, M] -> [M, M]; τ is applied on the [M, D] side (one pass fewer).
-            return Scalars.div(normalised, temperature).matMul(normalised.transpose());
+            return MatrixProducts.timesTransposed(Scalars.div(normalised, temperature), normalised);
         }
     },
     /** Negative squared Euclidean distance over τ; embeddings are not normalised. */
@@ -29,7 +33,7 @@ public enum Similarity {
         NDArray matrix(NDArray embeddings, float temperature) {
             // −||z_i − z_j||² = 2 z_i·z_j − ||z_i||² − ||z_j||²
             NDArray squaredNorms = embeddings.square().sum(new int[] {1}, true); // [M, 1]
-            NDArray gram = embeddings.matMul(embeddings.transpose()); // [M, M]
+            NDArray gram = MatrixProducts.timesTransposed(embeddings, embeddings); // [M, M]
             return Scalars.div(
                     Scalars.mul(gram, 2).sub(squaredNorms).sub(squaredNorms.transpose()),
                     temperature);
