@@ -6,6 +6,8 @@
  * its bounds and so fragments the native heap. {@link org.suncet.ndarray.MallocTuning} makes glibc
  * keep freed tensor memory for the next training step in a JVM (Linux), and {@link
  * org.suncet.ndarray.HugePageAllocation} asks libtorch to put large tensors on transparent huge
- * pages.
+ * pages. {@link org.suncet.ndarray.MatrixProducts} multiplies float32 matrices on the CPU as oneDNN
+ * 1×1 convolutions where libtorch's oneMKL runs only its AVX2 kernels (AMD CPUs of family 26+ with
+ * AVX-512), and with {@code matMul} elsewhere.
  */
 package org.suncet.ndarray;
