@@ -47,7 +47,7 @@ import org.suncet.ndarray.Scalars;
  * so that τ = 0.01 with |z| = 1e4 stays finite in float32. Every temporary of a block is closed
  * before the next; the largest is {@code B × M}. All of it runs on arrays detached from autograd,
  * on the input's device, in float32 or float64 (half precision in float32). The matrix products go
- * through {@link org.suncet.ndarray.MatrixProducts}: {@code matMul}, or on an AMD CPU of family 26+ with AVX-512
+ * through {@link MatrixProducts}: {@code matMul}, or on an AMD CPU of family 26+ with AVX-512
  * oneDNN's 1×1 convolution, where libtorch's oneMKL runs only its AVX2 kernels.
  *
  * <p>DJL has no custom backward, so the result is hooked into autograd with a surrogate: with
@@ -245,8 +245,8 @@ final class FusedContrastiveCore {
      * blocked transpose, reached through a reshape of the transposed view), adds it to {@code g}
      * in place and multiplies once: every element of {@code g + gᵀ} is the same IEEE sum {@code
      * g_ij + g_ji} (addition commutes exactly), so the matrix multiplied is the plain sum bit for
-     * bit, and only the rounding of one product (BLAS or oneDNN, {@link org.suncet.ndarray.MatrixProducts})
-     * separates the two results. Measured (ms, 1 / 2 threads): the sum alone, AMD EPYC Zen 3, M = 1024 5.2 / 2.7 → 2.4 /
+     * bit, and only the rounding of one product (BLAS or oneDNN, {@link MatrixProducts}) separates
+     * the two results. Measured (ms, 1 / 2 threads): the sum alone, AMD EPYC Zen 3, M = 1024 5.2 / 2.7 → 2.4 /
      * 2.0, M = 4096 117 / 61 → 37 / 34, M = 8192 597 / 316 → 168 / 164; the whole product at D =
      * 128, AMD EPYC family 26, against bands of rows (session 12's method, which copied {@code
      * g[:, band]} and multiplied band by band; two alternating runs): M = 1024 5.44, 6.01 → 4.27,
