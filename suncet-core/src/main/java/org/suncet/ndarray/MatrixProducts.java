@@ -8,10 +8,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * Float32 matrix products on the CPU through oneDNN's AVX-512 convolution kernels where libtorch's
@@ -41,11 +38,12 @@ import java.util.Set;
  * <p><b>When.</b> {@link #route()} decides once per process: {@link Route#ONEDNN} where the system
  * property {@value #PROPERTY} is {@code onednn}; {@link Route#BLAS} where it is {@code blas}; with
  * {@code auto} (the default) {@code ONEDNN} only on an AMD CPU ({@code vendor_id AuthenticAMD} in
- * {@code /proc/cpuinfo}) of CPU family 26 or later (Zen 5, where it was measured) with the AVX-512
- * F, BW, VL and DQ flags, and only once oneDNN's convolutions have been verified on this CPU
- * ({@link #oneDnnConvolutionsVerified()}, which suncet-models' {@code ConvolutionKernelCheck} calls
- * when they agree with float64 on their AVX-512 kernels: on a virtual machine that reports no cache
- * description oneDNN computed some convolutions wrongly until that check repaired it). Intel CPUs
+ * {@code /proc/cpuinfo}) of CPU family 26 or later (Zen 5, where it was measured), and only once
+ * oneDNN's AVX-512 convolutions have been verified on this CPU ({@link
+ * #oneDnnConvolutionsVerified()}, which suncet-models' {@code ConvolutionKernelCheck} calls when
+ * they agree with float64 and oneDNN runs its AVX-512 kernels, i.e. the CPU has AVX-512 F/BW/VL/DQ
+ * and nothing capped oneDNN below them: on a virtual machine that reports no cache description
+ * oneDNN computed some convolutions wrongly until that check repaired it). Intel CPUs
  * keep oneMKL, which runs its AVX-512 kernels there; so do AMD CPUs of family 25 (Zen 3 without
  * AVX-512, Zen 4 with half-width AVX-512 units, on which oneMKL's AVX2 kernels reach the same peak;
  * not measured). Each product also takes the BLAS path unless both operands are float32 on the
@@ -88,8 +86,6 @@ public final class MatrixProducts {
      * peak, and was not measured; it keeps oneMKL unless {@value #PROPERTY} says {@code onednn}.
      */
     static final int MIN_AMD_FAMILY = 26;
-
-    private static final String[] AVX512_CORE_FLAGS = {"avx512f", "avx512bw", "avx512vl", "avx512dq"};
 
     private static final Shape ONES = new Shape(1, 1);
     private static final Shape ZEROS = new Shape(0, 0);
@@ -149,7 +145,7 @@ public final class MatrixProducts {
             case "onednn":
                 return Route.ONEDNN;
             case "auto":
-                return oneDnnVerified && isAmdWithAvx512Core(cpuInfo) ? Route.ONEDNN : Route.BLAS;
+                return oneDnnVerified && isAmdFamily26OrLater(cpuInfo) ? Route.ONEDNN : Route.BLAS;
             default:
                 throw new IllegalArgumentException(
                         "system property " + PROPERTY + " must be auto, blas or onednn, got '" + property + "'");
@@ -290,32 +286,21 @@ public final class MatrixProducts {
 
     /**
      * Whether the first processor of {@code /proc/cpuinfo} is an AMD of CPU family {@value
-     * #MIN_AMD_FAMILY} or later with the AVX-512 F, BW, VL and DQ flags.
+     * #MIN_AMD_FAMILY} or later (its AVX-512 comes with the verification: {@link
+     * #oneDnnConvolutionsVerified()}).
      */
-    private static boolean isAmdWithAvx512Core(String cpuInfo) {
-        boolean amd = false;
-        int family = -1;
+    private static boolean isAmdFamily26OrLater(String cpuInfo) {
+        String vendor = null;
         for (String line : cpuInfo.split("\n")) {
+            String value = line.substring(line.indexOf(':') + 1).trim();
             if (line.startsWith("vendor_id")) {
-                amd = line.substring(line.indexOf(':') + 1).trim().equals("AuthenticAMD");
+                vendor = value;
             } else if (line.startsWith("cpu family")) {
                 try {
-                    family = Integer.parseInt(line.substring(line.indexOf(':') + 1).trim());
+                    return "AuthenticAMD".equals(vendor) && Integer.parseInt(value) >= MIN_AMD_FAMILY;
                 } catch (NumberFormatException e) {
-                    family = -1;
-                }
-            } else if (line.startsWith("flags")) {
-                if (!amd || family < MIN_AMD_FAMILY) {
                     return false;
                 }
-                Set<String> flags =
-                        new HashSet<>(Arrays.asList(line.substring(line.indexOf(':') + 1).trim().split("\\s+")));
-                for (String flag : AVX512_CORE_FLAGS) {
-                    if (!flags.contains(flag)) {
-                        return false;
-                    }
-                }
-                return amd;
             }
         }
         return false;
